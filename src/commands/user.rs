@@ -1,0 +1,48 @@
+//! `osmo user ...`
+
+use super::{Ctx, confirm};
+use crate::cli::UserCommand;
+use crate::error::Result;
+use crate::output::emit;
+use crate::users::{self, ListQuery};
+
+pub fn run(mut ctx: Ctx, cmd: UserCommand) -> Result<()> {
+    let (store, caller, format) = (&mut ctx.store, &ctx.caller, ctx.format);
+    match cmd {
+        UserCommand::Create { id, roles } => {
+            emit(format, &users::create(store, caller, &id, &roles)?)
+        }
+        UserCommand::List {
+            id_prefix,
+            roles,
+            count,
+        } => {
+            let query = ListQuery {
+                id_prefix: id_prefix.as_deref(),
+                roles: &roles,
+                count,
+            };
+            emit(format, &users::list(store, caller, &query)?)
+        }
+        UserCommand::Get { id } => emit(format, &users::get(store, caller, &id)?),
+        UserCommand::Update {
+            id,
+            add_roles,
+            remove_roles,
+        } => emit(
+            format,
+            &users::update(store, caller, &id, &add_roles, &remove_roles)?,
+        ),
+        UserCommand::Delete { id, force } => {
+            users::check_delete(store.conn(), caller, &id)?;
+            confirm(
+                &format!(
+                    "Are you sure you want to delete user \"{id}\"? This will delete all associated tokens and roles."
+                ),
+                force,
+                &format!("User {id} was not deleted"),
+            )?;
+            emit(format, &users::delete(store, caller, &id)?)
+        }
+    }
+}

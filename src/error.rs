@@ -1,0 +1,107 @@
+//! One error type for the whole crate, with one variant per exit-code class (DESIGN §6).
+
+use std::io;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Invalid input or usage (exit 2, HTTP 400).
+    #[error("{0}")]
+    Invalid(String),
+    /// The caller may not do this (exit 3, HTTP 403).
+    #[error("permission denied (403): {0}")]
+    Forbidden(String),
+    /// A user, token or role that does not exist (exit 4, HTTP 404).
+    #[error("{0}")]
+    NotFound(String),
+    /// Already exists, a limit, the last admin, a built-in (exit 5, HTTP 409).
+    #[error("{0}")]
+    Conflict(String),
+    /// No valid credential (exit 6, HTTP 401).
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// The database file cannot be used: not ours, too new, unreadable (exit 1).
+    #[error("{0}")]
+    Database(String),
+    #[error("database error: {0}")]
+    Sqlite(rusqlite::Error),
+    #[error("{0}")]
+    Io(#[from] io::Error),
+}
+
+impl Error {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Invalid(_) => 2,
+            Error::Forbidden(_) => 3,
+            Error::NotFound(_) => 4,
+            Error::Conflict(_) => 5,
+            Error::Unauthenticated(_) => 6,
+            Error::Database(_) | Error::Sqlite(_) | Error::Io(_) => 1,
+        }
+    }
+
+    /// The HTTP status an OSMO server would have answered with.
+    pub fn status(&self) -> u16 {
+        match self.exit_code() {
+            2 => 400,
+            3 => 403,
+            4 => 404,
+            5 => 409,
+            6 => 401,
+            _ => 500,
+        }
+    }
+
+    /// A stable, machine-readable name for the error class.
+    pub fn code(&self) -> &'static str {
+        match self.exit_code() {
+            2 => "invalid_input",
+            3 => "permission_denied",
+            4 => "not_found",
+            5 => "conflict",
+            6 => "unauthenticated",
+            _ => "internal",
+        }
+    }
+
+    pub fn invalid(msg: impl Into<String>) -> Self {
+        Error::Invalid(msg.into())
+    }
+
+    pub fn not_found(msg: impl Into<String>) -> Self {
+        Error::NotFound(msg.into())
+    }
+
+    pub fn conflict(msg: impl Into<String>) -> Self {
+        Error::Conflict(msg.into())
+    }
+
+    pub fn forbidden(msg: impl Into<String>) -> Self {
+        Error::Forbidden(msg.into())
+    }
+}
+
+/// The schema's triggers abort with `osmo: ...` messages; they are rule violations
+/// (exit 5), not database failures.
+impl From<rusqlite::Error> for Error {
+    fn from(err: rusqlite::Error) -> Self {
+        if let rusqlite::Error::SqliteFailure(_, Some(msg)) = &err {
+            match msg.as_str() {
+                "osmo: last admin" => {
+                    return Error::conflict(
+                        "Cannot remove the last user with the osmo-admin role: there must always be one.",
+                    );
+                }
+                "osmo: token roles are immutable" => {
+                    return Error::conflict(
+                        "Token roles are immutable: delete the token and create a new one.",
+                    );
+                }
+                _ => {}
+            }
+        }
+        Error::Sqlite(err)
+    }
+}

@@ -1,0 +1,117 @@
+//! Rendering results as OSMO-style text or JSON, and errors and warnings on stderr (DESIGN §6).
+
+mod config;
+mod roles;
+mod users;
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+use tabled::builder::Builder;
+use tabled::settings::object::Columns;
+use tabled::settings::style::HorizontalLine;
+use tabled::settings::{Padding, Style};
+
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    #[default]
+    Text,
+    Json,
+}
+
+/// The text form of a command's result; the JSON form is its `Serialize`.
+pub trait Render: Serialize {
+    fn text(&self, out: &mut String);
+}
+
+/// Prints a result on stdout. A closed pipe (`osmo ... | head -1`) is not an error.
+pub fn emit<T: Render>(format: Format, value: &T) -> Result<()> {
+    let mut doc = match format {
+        Format::Text => {
+            let mut out = String::new();
+            value.text(&mut out);
+            out
+        }
+        Format::Json => serde_json::to_string_pretty(value).map_err(io::Error::from)?,
+    };
+    if !doc.ends_with('\n') {
+        doc.push('\n');
+    }
+    let mut stdout = io::stdout().lock();
+    match stdout
+        .write_all(doc.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(err) if err.kind() != io::ErrorKind::BrokenPipe => Err(err.into()),
+        _ => Ok(()),
+    }
+}
+
+/// Prints an error on stderr: `error: ...`, or a JSON object under `-t json`.
+pub fn error(format: Format, err: &Error) {
+    let text = match format {
+        Format::Text => format!("error: {err}\n"),
+        Format::Json => {
+            #[derive(Serialize)]
+            struct Body<'a> {
+                code: &'a str,
+                status: u16,
+                message: String,
+            }
+            #[derive(Serialize)]
+            struct Doc<'a> {
+                error: Body<'a>,
+            }
+            let doc = Doc {
+                error: Body {
+                    code: err.code(),
+                    status: err.status(),
+                    message: err.to_string(),
+                },
+            };
+            serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
+        }
+    };
+    let _ = io::stderr().write_all(text.as_bytes());
+}
+
+pub fn warn(message: &str) {
+    let _ = writeln!(io::stderr(), "warning: {message}");
+}
+
+/// An OSMO-style table: left-aligned header, a rule of `=` under it, no vertical borders.
+pub fn table<const N: usize>(out: &mut String, headers: [&str; N], rows: Vec<[String; N]>) {
+    let mut builder = Builder::with_capacity(rows.len() + 1, N);
+    builder.push_record(headers);
+    for row in rows {
+        builder.push_record(row);
+    }
+    let mut table = builder.build();
+    table
+        .with(Style::empty().horizontals([(1, HorizontalLine::new('='))]))
+        .with(Padding::new(0, 3, 0, 0))
+        .modify(Columns::last(), Padding::zero());
+    for line in table.to_string().lines() {
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+}
+
+/// `Roles: None` or `Roles:` and one `  - ROLE (assigned by WHO on DATE)` line each.
+fn role_grants(out: &mut String, grants: &[crate::users::RoleGrant]) {
+    if grants.is_empty() {
+        out.push_str("Roles: None\n");
+        return;
+    }
+    out.push_str("Roles:\n");
+    for g in grants {
+        out.push_str(&format!(
+            "  - {} (assigned by {} on {})\n",
+            g.role_name,
+            g.assigned_by,
+            g.assigned_at.date()
+        ));
+    }
+}

@@ -1,0 +1,223 @@
+//! Settings kept in the database, with their defaults and validation (DESIGN §5 config).
+
+use rusqlite::{Connection, OptionalExtension};
+use serde::Serialize;
+
+use crate::audit;
+use crate::error::{Error, Result};
+use crate::identity::{Caller, Need};
+use crate::store::Store;
+use crate::time::Span;
+
+/// The settings a user may read and change, in display order, with their defaults.
+pub const KEYS: &[(&str, &str)] = &[
+    ("max-tokens-per-user", "5"),
+    ("default-token-lifetime", "31d"),
+    ("max-token-lifetime", "365d"),
+    ("session-idle-timeout", "12h"),
+    ("operator-access", "true"),
+];
+
+/// The settings in force, parsed.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// 0 means no limit.
+    pub max_tokens_per_user: u32,
+    pub default_token_lifetime: Span,
+    pub max_token_lifetime: Span,
+    pub session_idle_timeout: Span,
+    pub operator_access: bool,
+    /// Who the local operator acts as.
+    pub operator_user: String,
+}
+
+/// A raw stored value, if any.
+pub fn stored(conn: &Connection, key: &str) -> Result<Option<String>> {
+    Ok(conn
+        .prepare_cached("SELECT value FROM settings WHERE key = ?1")?
+        .query_row([key], |row| row.get(0))
+        .optional()?)
+}
+
+pub fn put(conn: &Connection, key: &str, value: &str) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO settings (key, value) VALUES (?1, ?2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )?
+    .execute((key, value))?;
+    Ok(())
+}
+
+fn default_of(key: &str) -> Result<&'static str> {
+    KEYS.iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, default)| *default)
+        .ok_or_else(|| {
+            let known: Vec<&str> = KEYS.iter().map(|(k, _)| *k).collect();
+            Error::invalid(format!(
+                "Unknown setting {}: choose one of {}.",
+                crate::validate::quoted(key),
+                known.join(", ")
+            ))
+        })
+}
+
+/// The value in force for `key`: stored, else the default.
+pub fn value(conn: &Connection, key: &str) -> Result<String> {
+    let default = default_of(key)?;
+    Ok(stored(conn, key)?.unwrap_or_else(|| default.to_string()))
+}
+
+impl Settings {
+    pub fn load(conn: &Connection) -> Result<Settings> {
+        let mut stmt = conn.prepare_cached("SELECT key, value FROM settings")?;
+        let rows = stmt.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get(1)?)))?;
+        let mut values: Vec<(String, String)> = KEYS
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let mut operator_user = crate::store::DEFAULT_ADMIN.to_string();
+        for row in rows {
+            let (key, value): (String, String) = row?;
+            if key == "operator-user" {
+                operator_user = value;
+            } else if let Some(slot) = values.iter_mut().find(|(k, _)| *k == key) {
+                slot.1 = value;
+            }
+        }
+        let get = |key: &str| -> &str {
+            values
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.as_str())
+                .unwrap_or_default()
+        };
+        Ok(Settings {
+            max_tokens_per_user: parse_count(get("max-tokens-per-user"))?,
+            default_token_lifetime: Span::parse(get("default-token-lifetime"))?,
+            max_token_lifetime: Span::parse(get("max-token-lifetime"))?,
+            session_idle_timeout: Span::parse(get("session-idle-timeout"))?,
+            operator_access: parse_bool(get("operator-access"))?,
+            operator_user,
+        })
+    }
+}
+
+fn parse_count(value: &str) -> Result<u32> {
+    value.parse().map_err(|_| {
+        Error::invalid(format!(
+            "Invalid value {} for max-tokens-per-user: use a whole number, 0 for no limit.",
+            crate::validate::quoted(value)
+        ))
+    })
+}
+
+fn parse_bool(value: &str) -> Result<bool> {
+    match value {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(Error::invalid(format!(
+            "Invalid value {} for operator-access: use true or false.",
+            crate::validate::quoted(value)
+        ))),
+    }
+}
+
+/// One setting, as `config get` and `config set` show it.
+#[derive(Debug, Serialize)]
+pub struct Setting {
+    pub key: String,
+    pub value: String,
+}
+
+/// `config set`: JSON as `config get`.
+#[derive(Debug, Serialize)]
+#[serde(transparent)]
+pub struct SettingChanged(pub Setting);
+
+/// Every setting, as `config list` shows it.
+#[derive(Debug)]
+pub struct SettingList(pub Vec<Setting>);
+
+pub fn list(store: &Store, caller: &Caller) -> Result<SettingList> {
+    caller.authorize(Need::Anyone)?;
+    let conn = store.conn();
+    KEYS.iter()
+        .map(|(key, _)| {
+            Ok(Setting {
+                key: key.to_string(),
+                value: value(conn, key)?,
+            })
+        })
+        .collect::<Result<_>>()
+        .map(SettingList)
+}
+
+pub fn get(store: &Store, caller: &Caller, key: &str) -> Result<Setting> {
+    caller.authorize(Need::Anyone)?;
+    Ok(Setting {
+        key: key.to_string(),
+        value: value(store.conn(), key)?,
+    })
+}
+
+/// Validates `value` for `key` and stores it.
+pub fn set(store: &mut Store, caller: &Caller, key: &str, value: &str) -> Result<SettingChanged> {
+    caller.authorize(Need::Admin("Changing settings"))?;
+    default_of(key)?;
+    store.write(|tx| {
+        check(tx, key, value)?;
+        put(tx, key, value)?;
+        audit::record(
+            tx,
+            &caller.user,
+            "config.set",
+            &format!("{key}={value}"),
+            None,
+            "ok",
+        )?;
+        Ok(SettingChanged(Setting {
+            key: key.to_string(),
+            value: value.to_string(),
+        }))
+    })
+}
+
+/// Validates `value` for `key`, including the two lifetimes against each other.
+fn check(conn: &Connection, key: &str, value: &str) -> Result<()> {
+    let lifetime = |text: &str| {
+        Span::parse(text).map_err(|err| Error::invalid(format!("{err} (setting {key})")))
+    };
+    match key {
+        "max-tokens-per-user" => {
+            parse_count(value)?;
+        }
+        "operator-access" => {
+            parse_bool(value)?;
+        }
+        "session-idle-timeout" => {
+            lifetime(value)?;
+        }
+        "default-token-lifetime" | "max-token-lifetime" => {
+            let span = lifetime(value)?;
+            let (default, max) = if key == "max-token-lifetime" {
+                (
+                    Span::parse(&self::value(conn, "default-token-lifetime")?)?,
+                    span,
+                )
+            } else {
+                (
+                    span,
+                    Span::parse(&self::value(conn, "max-token-lifetime")?)?,
+                )
+            };
+            if max.seconds < default.seconds {
+                return Err(Error::invalid(format!(
+                    "max-token-lifetime ({max}) must not be shorter than default-token-lifetime ({default})."
+                )));
+            }
+        }
+        _ => unreachable!("default_of accepted an unknown key"),
+    }
+    Ok(())
+}

@@ -1,0 +1,8 @@
+//! Integration tests for the `osmo` binary: one binary, a module per command group.
+
+mod config;
+mod output;
+mod role;
+mod store;
+mod user;
+mod util;

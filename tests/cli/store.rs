@@ -1,0 +1,116 @@
+//! The database file: creation, modes, init, migrations and refusing files that are not ours.
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+
+use crate::util::Env;
+
+const LATEST: i64 = 1;
+
+fn mode(path: &std::path::Path) -> u32 {
+    fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn first_use_creates_private_files() {
+    let env = Env::new();
+    env.ok(&["role", "list"]);
+    assert_eq!(mode(&env.db()), 0o600);
+    assert_eq!(mode(env.db().parent().unwrap()), 0o700);
+    let conn = env.sql();
+    let journal: String = conn
+        .pragma_query_value(None, "journal_mode", |r| r.get(0))
+        .unwrap();
+    assert_eq!(journal, "wal");
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, LATEST);
+}
+
+#[test]
+fn db_flag_and_home_expansion() {
+    let env = Env::new();
+    env.ok(&["--db", "~/elsewhere/o.db", "user", "create", "zed"]);
+    let path = env.root().join("home/elsewhere/o.db");
+    assert!(path.exists());
+    // The flag wins over OSMO_DB, which was left untouched.
+    assert!(!env.db().exists());
+    let out = env.ok(&["user", "get", "zed", "--db", path.to_str().unwrap()]);
+    assert!(out.starts_with("User ID: zed"), "{out}");
+}
+
+#[test]
+fn init_names_the_first_admin_once() {
+    let env = Env::new();
+    let out = env.ok(&["init", "--admin", "root@example.com"]);
+    assert!(out.contains("root@example.com"), "{out}");
+    let admin: serde_json::Value = env.json(&["user", "get", "root@example.com"]);
+    assert_eq!(admin["roles"][0]["role_name"], "osmo-admin");
+    env.fails(&["user", "get", "admin"], 4);
+    let before = env.dump();
+    env.fails(&["init", "--admin", "other"], 5);
+    assert_eq!(before, env.dump());
+    let fresh = Env::new();
+    fresh.fails(&["init", "--admin", "bad id"], 2);
+    assert!(!fresh.db().exists());
+}
+
+#[test]
+fn migrating_twice_is_a_no_op() {
+    let env = Env::new();
+    env.ok(&["role", "list"]);
+    let before = env.dump();
+    env.ok(&["role", "list"]);
+    assert_eq!(before, env.dump());
+    let conn = env.sql();
+    let objects: i64 = conn
+        .query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))
+        .unwrap();
+    env.ok(&["config", "list"]);
+    let again: i64 = conn
+        .query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(objects, again);
+}
+
+#[test]
+fn a_newer_schema_is_refused_unchanged() {
+    let env = Env::new();
+    env.ok(&["role", "list"]);
+    env.sql()
+        .pragma_update(None, "user_version", LATEST + 1)
+        .unwrap();
+    let before = fs::read(env.db()).unwrap();
+    let err = env.fails(&["role", "list"], 1);
+    assert!(err.contains("newer osmo"), "{err}");
+    assert_eq!(before, fs::read(env.db()).unwrap());
+}
+
+#[test]
+fn files_that_are_not_osmo_databases_are_refused_unchanged() {
+    let env = Env::new();
+    fs::create_dir_all(env.db().parent().unwrap()).unwrap();
+
+    let text = b"just some notes, not a database at all\n".repeat(200);
+    fs::write(env.db(), &text).unwrap();
+    let err = env.fails(&["user", "list"], 1);
+    assert!(err.contains("not an osmo database"), "{err}");
+    assert_eq!(fs::read(env.db()).unwrap(), text);
+
+    fs::remove_file(env.db()).unwrap();
+    let other = rusqlite::Connection::open(env.db()).unwrap();
+    other
+        .execute_batch("CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('hi');")
+        .unwrap();
+    drop(other);
+    let before = fs::read(env.db()).unwrap();
+    let err = env.fails(&["user", "list"], 1);
+    assert!(err.contains("not an osmo database"), "{err}");
+    assert_eq!(fs::read(env.db()).unwrap(), before);
+
+    fs::remove_file(env.db()).unwrap();
+    fs::create_dir(env.db()).unwrap();
+    let err = env.fails(&["user", "list"], 1);
+    assert!(err.contains("directory"), "{err}");
+}

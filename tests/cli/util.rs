@@ -1,0 +1,176 @@
+//! An isolated environment per test: its own database, config folder and home, no
+//! inherited OSMO_* variables, and helpers that show the whole run when an assertion fails.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde::de::DeserializeOwned;
+use tempfile::TempDir;
+
+pub struct Env {
+    dir: TempDir,
+}
+
+/// One finished run of `osmo`.
+pub struct Run {
+    pub args: Vec<String>,
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl fmt::Display for Run {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "\n$ osmo {}\nexit: {}\n--- stdout\n{}--- stderr\n{}---",
+            self.args.join(" "),
+            self.code,
+            self.stdout,
+            self.stderr
+        )
+    }
+}
+
+impl Env {
+    pub fn new() -> Env {
+        let dir = tempfile::tempdir().expect("temp dir");
+        Env { dir }
+    }
+
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn db(&self) -> PathBuf {
+        self.root().join("data").join("osmo.db")
+    }
+
+    pub fn config_dir(&self) -> PathBuf {
+        self.root().join("config")
+    }
+
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        Command::from_std(self.std_cmd(args))
+    }
+
+    /// The plain `std` command, for tests that drive the child's pipes themselves.
+    pub fn std_cmd(&self, args: &[&str]) -> std::process::Command {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin!("osmo"));
+        for var in [
+            "OSMO_DB",
+            "OSMO_TOKEN",
+            "OSMO_TOKEN_FILE",
+            "OSMO_CONFIG_FILE_DIR",
+        ] {
+            cmd.env_remove(var);
+        }
+        cmd.env("HOME", self.root().join("home"))
+            .env("XDG_DATA_HOME", self.root().join("xdg-data"))
+            .env("XDG_CONFIG_HOME", self.root().join("xdg-config"))
+            .env("OSMO_DB", self.db())
+            .env("OSMO_CONFIG_FILE_DIR", self.config_dir())
+            .env("RUST_BACKTRACE", "1");
+        cmd.args(args);
+        cmd
+    }
+
+    pub fn run_with(&self, mut cmd: Command, args: &[&str]) -> Run {
+        let out = cmd.output().expect("run osmo");
+        Run {
+            args: args.iter().map(|a| a.to_string()).collect(),
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        self.run_with(self.cmd(args), args)
+    }
+
+    /// Runs and asserts success with a quiet stderr; returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let run = self.run(args);
+        assert_eq!(run.code, 0, "expected success{run}");
+        assert!(!run.stderr.contains("panicked"), "unexpected stderr{run}");
+        run.stdout
+    }
+
+    /// Runs and asserts exit `code` with one `error:` line and nothing on stdout; returns stderr.
+    pub fn fails(&self, args: &[&str], code: i32) -> String {
+        let run = self.run(args);
+        assert_eq!(run.code, code, "wrong exit code{run}");
+        assert!(run.stdout.is_empty(), "stdout should be empty{run}");
+        let lines: Vec<&str> = run.stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "expected one error line{run}");
+        assert!(lines[0].starts_with("error: "), "expected `error: `{run}");
+        run.stderr
+    }
+
+    /// Runs with `-t json` appended, asserts success, parses stdout into `T`.
+    pub fn json<T: DeserializeOwned>(&self, args: &[&str]) -> T {
+        let mut all = args.to_vec();
+        all.extend(["-t", "json"]);
+        let out = self.ok(&all);
+        serde_json::from_str(&out).unwrap_or_else(|err| panic!("bad JSON ({err}):\n{out}"))
+    }
+
+    /// Opens the database directly, as a test's own second client.
+    pub fn sql(&self) -> rusqlite::Connection {
+        let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE;
+        rusqlite::Connection::open_with_flags(self.db(), flags).expect("open db")
+    }
+
+    /// Every row of every table, to show a failed command changed nothing.
+    pub fn dump(&self) -> String {
+        if !self.db().exists() {
+            return "no database".into();
+        }
+        let conn = self.sql();
+        let mut tables: Vec<String> = conn
+            .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")
+            .unwrap()
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        tables.retain(|t| !t.starts_with("sqlite_"));
+        let mut out = String::new();
+        for table in tables {
+            let mut stmt = conn.prepare(&format!("SELECT * FROM {table}")).unwrap();
+            let columns = stmt.column_count();
+            let rows = stmt
+                .query_map([], |row| {
+                    (0..columns)
+                        .map(|i| {
+                            row.get::<_, rusqlite::types::Value>(i)
+                                .map(|v| format!("{v:?}"))
+                        })
+                        .collect::<Result<Vec<_>, _>>()
+                })
+                .unwrap();
+            for row in rows {
+                out.push_str(&format!("{table}: {}\n", row.unwrap().join(" | ")));
+            }
+        }
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        out.push_str(&format!("user_version: {version}\n"));
+        out
+    }
+}
+
+/// Asserts that running `args` fails with `code` and leaves the database as it was.
+pub fn fails_unchanged(env: &Env, args: &[&str], code: i32) -> String {
+    let before = env.dump();
+    let stderr = env.fails(args, code);
+    assert_eq!(
+        before,
+        env.dump(),
+        "database changed by a failed command: {args:?}"
+    );
+    stderr
+}
