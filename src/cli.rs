@@ -43,6 +43,12 @@ pub enum Command {
         #[arg(long, value_name = "ID")]
         admin: String,
     },
+    /// Manage personal access tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// VAST-compatible API tokens.
+    #[command(subcommand)]
+    Apitoken(ApitokenCommand),
     /// Manage users and their roles (admin only, except `user get` of yourself).
     #[command(subcommand)]
     User(UserCommand),
@@ -163,5 +169,128 @@ pub enum ConfigCommand {
         key: String,
         #[arg(allow_hyphen_values = true)]
         value: String,
+    },
+}
+
+/// When a new token expires; at most one of the two.
+#[derive(Debug, Args)]
+pub struct ExpiryArgs {
+    /// Expiration date of the token (UTC): it stops working at 00:00 UTC that day.
+    /// Format: YYYY-MM-DD. Default: 31 days from now (the default-token-lifetime setting).
+    #[arg(
+        short = 'e',
+        long,
+        value_name = "YYYY-MM-DD",
+        conflicts_with = "expires_in"
+    )]
+    pub expires_at: Option<String>,
+    /// Lifetime from now instead of a date: a whole number and a unit, Y, M, w, d, h, m
+    /// (minutes) or s, as in 180D or 2w.
+    #[arg(long, value_name = "DURATION")]
+    pub expires_in: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a personal access token for yourself or another user (admin only).
+    #[command(
+        long_about = "Create a personal access token for yourself or another user (admin only).\n\n\
+        The token is shown once. Its roles are the owner's roles unless --roles names a subset;\n\
+        they never change afterwards.\n\n\
+        Ex. osmo token set my-token --expires-at 2027-05-01\n\
+        Ex. osmo token set my-token -e 2027-05-01 -d \"My token description\"\n\
+        Ex. osmo token set my-token -r role1 -r role2\n\
+        Ex. osmo token set service-token --user service-account@example.com --roles osmo-backend"
+    )]
+    Set {
+        /// Name of the token.
+        name: String,
+        #[command(flatten)]
+        expiry: ExpiryArgs,
+        /// Description of the token.
+        #[arg(short, long, default_value = "")]
+        description: String,
+        /// Create token for a specific user (admin only). By default, creates token for the current user.
+        #[arg(short, long)]
+        user: Option<String>,
+        /// Role to assign to the token. Can be specified multiple times. If not specified,
+        /// inherits all of the user's current roles.
+        #[arg(short, long, num_args = 1.., value_name = "ROLE")]
+        roles: Vec<String>,
+    },
+    /// Delete an access token for yourself or another user (admin only).
+    #[command(
+        long_about = "Delete an access token for yourself or another user (admin only).\n\n\
+        Ex. osmo token delete my-token\n\
+        Ex. osmo token delete old-token --user other-user@example.com"
+    )]
+    Delete {
+        /// Name of the token to delete.
+        name: String,
+        /// Delete token for a specific user (admin only).
+        #[arg(short, long)]
+        user: Option<String>,
+    },
+    /// List access tokens for yourself or another user (admin only).
+    #[command(
+        long_about = "List access tokens for yourself or another user (admin only).\n\n\
+        Ex. osmo token list\n\
+        Ex. osmo token list --user service-account@example.com"
+    )]
+    List {
+        /// List tokens for a specific user (admin only).
+        #[arg(short, long, conflicts_with = "all")]
+        user: Option<String>,
+        /// List every user's tokens (admin only).
+        #[arg(long)]
+        all: bool,
+    },
+    /// List all roles assigned to an access token.
+    #[command(long_about = "List all roles assigned to an access token.\n\n\
+        Ex. osmo token roles my-token")]
+    Roles {
+        /// Name of the token.
+        name: String,
+        /// A token of a specific user (admin only).
+        #[arg(short, long)]
+        user: Option<String>,
+    },
+    /// Replace a token's secret, keeping its name, description and roles.
+    #[command(
+        long_about = "Replace a token's secret, keeping its name, description and roles.\n\n\
+        The old token, and any session opened with it, stops working at once.\n\n\
+        Ex. osmo token rotate backend-token --user backend-operator --expires-at 2027-06-01"
+    )]
+    Rotate {
+        /// Name of the token.
+        name: String,
+        /// Rotate a token of a specific user (admin only).
+        #[arg(short, long)]
+        user: Option<String>,
+        #[command(flatten)]
+        expiry: ExpiryArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApitokenCommand {
+    /// Create an API token for yourself or another user (VAST's `apitoken create`).
+    #[command(
+        long_about = "Create an API token for yourself or another user (VAST's `apitoken create`).\n\n\
+        The token is displayed once. Creating a token for another user needs the osmo-admin role.\n\n\
+        Ex. osmo apitoken create\n\
+        Ex. osmo apitoken create --name AWS_TOKEN --expiry-date 1D --owner adminjb"
+    )]
+    Create {
+        /// Name of the token. Default: OWNER_api_token.
+        #[arg(long, value_name = "TOKEN_NAME")]
+        name: Option<String>,
+        /// Lifetime from now: a whole number and a unit, Y (365 days), M (30 days), w, d,
+        /// h, m (minutes) or s, as in 180D. Default: the default-token-lifetime setting.
+        #[arg(long, value_name = "EXPIRATION_TIME")]
+        expiry_date: Option<String>,
+        /// Owner of the token. Default: you.
+        #[arg(long)]
+        owner: Option<String>,
     },
 }

@@ -20,6 +20,17 @@ pub struct Caller {
     /// Effective roles: what the caller may use, sorted.
     pub roles: Vec<String>,
     pub login: Login,
+    /// The token the caller authenticated with, if any.
+    pub token: Option<CallerToken>,
+}
+
+/// The token behind a token caller; its roles bound what the caller may mint.
+#[derive(Debug, Clone)]
+pub struct CallerToken {
+    pub row_id: i64,
+    pub name: String,
+    pub expires_at: i64,
+    pub roles: Vec<String>,
 }
 
 /// What a command needs from its caller.
@@ -71,5 +82,6 @@ pub fn resolve(store: &Store, settings: &Settings) -> Result<Caller> {
         user: settings.operator_user.clone(),
         roles,
         login: Login::Operator,
+        token: None,
     })
 }

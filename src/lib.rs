@@ -12,6 +12,8 @@ pub mod roles;
 pub mod settings;
 pub mod store;
 pub mod time;
+pub mod token;
+pub mod tokens;
 pub mod users;
 pub mod validate;
 

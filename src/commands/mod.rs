@@ -3,6 +3,7 @@
 
 mod config;
 mod role;
+mod token;
 mod user;
 
 use std::io::IsTerminal;
@@ -54,6 +55,8 @@ pub fn run(cli: Cli) -> Result<()> {
             clap_complete::generate(shell, &mut cmd, "osmo", &mut std::io::stdout());
             Ok(())
         }
+        Command::Token(cmd) => token::run(Ctx::open(global)?, cmd),
+        Command::Apitoken(cmd) => token::run_apitoken(Ctx::open(global)?, cmd),
         Command::User(cmd) => user::run(Ctx::open(global)?, cmd),
         Command::Role(cmd) => role::run(Ctx::open(global)?, cmd),
         Command::Config(cmd) => config::run(Ctx::open(global)?, cmd),

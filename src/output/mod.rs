@@ -2,6 +2,7 @@
 
 mod config;
 mod roles;
+mod tokens;
 mod users;
 
 use std::io::{self, Write};

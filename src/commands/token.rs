@@ -1,0 +1,94 @@
+//! `osmo token ...` and `osmo apitoken create`.
+
+use super::Ctx;
+use crate::cli::{ApitokenCommand, ExpiryArgs, TokenCommand};
+use crate::error::Result;
+use crate::output::emit;
+use crate::time::Expiry;
+use crate::tokens::{self, Announce, NewToken};
+
+fn expiry(args: &ExpiryArgs) -> Expiry<'_> {
+    match (&args.expires_at, &args.expires_in) {
+        (Some(date), _) => Expiry::Date(date),
+        (None, Some(span)) => Expiry::In(span),
+        (None, None) => Expiry::Default,
+    }
+}
+
+pub fn run(mut ctx: Ctx, cmd: TokenCommand) -> Result<()> {
+    let (store, caller, format) = (&mut ctx.store, &ctx.caller, ctx.format);
+    match cmd {
+        TokenCommand::Set {
+            name,
+            expiry: when,
+            description,
+            user,
+            roles,
+        } => {
+            let req = NewToken {
+                name: Some(&name),
+                owner: user.as_deref(),
+                description: &description,
+                roles: &roles,
+                expiry: expiry(&when),
+            };
+            let announce = Announce::Osmo {
+                for_user: user.is_some(),
+                roles_given: !roles.is_empty(),
+            };
+            emit(
+                format,
+                &tokens::issue(store, caller, &ctx.settings, &req, announce)?,
+            )
+        }
+        TokenCommand::Delete { name, user } => emit(
+            format,
+            &tokens::delete(store, caller, &name, user.as_deref())?,
+        ),
+        TokenCommand::List { user, all } => {
+            emit(format, &tokens::list(store, caller, user.as_deref(), all)?)
+        }
+        TokenCommand::Roles { name, user } => emit(
+            format,
+            &tokens::roles(store, caller, &name, user.as_deref())?,
+        ),
+        TokenCommand::Rotate {
+            name,
+            user,
+            expiry: when,
+        } => emit(
+            format,
+            &tokens::rotate(
+                store,
+                caller,
+                &ctx.settings,
+                &name,
+                user.as_deref(),
+                expiry(&when),
+            )?,
+        ),
+    }
+}
+
+pub fn run_apitoken(mut ctx: Ctx, cmd: ApitokenCommand) -> Result<()> {
+    let ApitokenCommand::Create {
+        name,
+        expiry_date,
+        owner,
+    } = cmd;
+    let req = NewToken {
+        name: name.as_deref(),
+        owner: owner.as_deref(),
+        description: "",
+        roles: &[],
+        expiry: expiry_date.as_deref().map_or(Expiry::Default, Expiry::In),
+    };
+    let issued = tokens::issue(
+        &mut ctx.store,
+        &ctx.caller,
+        &ctx.settings,
+        &req,
+        Announce::Vast,
+    )?;
+    emit(ctx.format, &issued)
+}

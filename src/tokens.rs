@@ -1,0 +1,606 @@
+//! Personal access tokens: issue, list, show roles, rotate, delete, and check (DESIGN §3–§5).
+
+use rusqlite::{Connection, OptionalExtension, Transaction};
+use serde::{Serialize, Serializer};
+
+use crate::audit;
+use crate::error::{Error, Result};
+use crate::identity::{Caller, Need};
+use crate::roles;
+use crate::settings::Settings;
+use crate::store::Store;
+use crate::time::{self, Expiry, Timestamp};
+use crate::token::{self, Token};
+use crate::users::{self, RoleGrant};
+use crate::validate;
+
+/// How a new token is announced: OSMO's three lines or VAST's one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Announce {
+    /// `token set` / `token rotate`; the flags say which optional lines to add.
+    Osmo { for_user: bool, roles_given: bool },
+    /// `apitoken create`.
+    Vast,
+}
+
+/// A token just made: the only result that carries the plaintext.
+#[derive(Serialize)]
+pub struct TokenIssued {
+    #[serde(serialize_with = "reveal")]
+    pub token: Token,
+    pub id: String,
+    pub token_name: String,
+    pub user_name: String,
+    pub description: String,
+    pub roles: Vec<String>,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    #[serde(skip)]
+    pub announce: Announce,
+}
+
+fn reveal<S: Serializer>(token: &Token, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+    serializer.serialize_str(&token.reveal())
+}
+
+#[derive(Debug, Serialize)]
+pub struct TokenDeleted {
+    pub id: String,
+    pub token_name: String,
+    pub user_name: String,
+    pub deleted: bool,
+    /// `--user` was given: the text names the owner.
+    #[serde(skip)]
+    pub for_user: bool,
+}
+
+/// One row of `token list`.
+#[derive(Debug, Serialize)]
+pub struct TokenInfo {
+    pub id: String,
+    pub token_name: String,
+    pub user_name: String,
+    pub description: String,
+    /// `active` or `expired`.
+    pub status: &'static str,
+    pub active: bool,
+    pub roles: Vec<String>,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub last_used_at: Option<Timestamp>,
+}
+
+/// `token list`: JSON is the bare array.
+#[derive(Debug, Serialize)]
+#[serde(transparent)]
+pub struct TokenList {
+    pub tokens: Vec<TokenInfo>,
+    /// The `--user` given, for the text heading.
+    #[serde(skip)]
+    pub user: Option<String>,
+    /// `--all`: the text table gains a User column.
+    #[serde(skip)]
+    pub all: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TokenRoles {
+    pub user_name: String,
+    pub token_name: String,
+    pub roles: Vec<RoleGrant>,
+}
+
+/// What `token set` and `apitoken create` ask for.
+pub struct NewToken<'a> {
+    /// None: VAST's default name, `OWNER_api_token`.
+    pub name: Option<&'a str>,
+    /// None: the caller.
+    pub owner: Option<&'a str>,
+    pub description: &'a str,
+    /// Empty: the owner's roles (within the caller token's roles).
+    pub roles: &'a [String],
+    pub expiry: Expiry<'a>,
+}
+
+/// The owner a command acts on: `--user` or the caller, checked before any lookup.
+fn owner_of(caller: &Caller, user: Option<&str>) -> Result<String> {
+    let owner = user.unwrap_or(&caller.user);
+    caller.authorize(Need::SelfOrAdmin {
+        user: owner,
+        what: "Managing another user's tokens",
+    })?;
+    validate::user_id(owner)?;
+    Ok(owner.to_string())
+}
+
+/// VAST's default token name, made to fit the token name alphabet.
+pub fn default_name(owner: &str) -> String {
+    const SUFFIX: &str = "_api_token";
+    let mut name: String = owner
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        name.insert_str(0, "user_");
+    }
+    name.truncate(validate::TOKEN_NAME_MAX - SUFFIX.len());
+    name + SUFFIX
+}
+
+pub fn issue(
+    store: &mut Store,
+    caller: &Caller,
+    settings: &Settings,
+    req: &NewToken<'_>,
+    announce: Announce,
+) -> Result<TokenIssued> {
+    let owner = owner_of(caller, req.owner)?;
+    let name = req
+        .name
+        .map_or_else(|| default_name(&owner), str::to_string);
+    validate::token_name(&name)?;
+    validate::description(req.description)?;
+    let requested = roles::dedup(req.roles)?;
+    let now = time::now();
+    let expires_at = req.expiry.resolve(
+        now,
+        &settings.default_token_lifetime,
+        &settings.max_token_lifetime,
+    )?;
+    // Hash before taking the write lock, so parallel callers wait less.
+    let token = Token::generate()?;
+    let hash = token.hash()?;
+    store.write(|tx| {
+        users::require(tx, &owner)?;
+        let roles = token_roles(tx, caller, &owner, requested)?;
+        if exists(tx, &owner, &name)? {
+            return Err(Error::conflict(format!(
+                "Token name {name} already exists."
+            )));
+        }
+        check_limit(tx, &owner, settings.max_tokens_per_user, now, None)?;
+        insert(
+            tx,
+            &token,
+            &hash,
+            &owner,
+            &name,
+            req.description,
+            now,
+            &caller.user,
+            expires_at,
+        )?;
+        let mut grant = tx.prepare_cached(
+            "INSERT INTO token_roles (token_id, user_id, role, assigned_by, assigned_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        let row_id = tx.last_insert_rowid();
+        for role in &roles {
+            grant.execute((row_id, &owner, role, &caller.user, now))?;
+        }
+        audit::record(
+            tx,
+            &caller.user,
+            "token.create",
+            &format!("{owner}/{name}"),
+            Some(&owner),
+            "ok",
+        )?;
+        Ok(TokenIssued {
+            id: token.public_id().to_string(),
+            token,
+            token_name: name.clone(),
+            user_name: owner.clone(),
+            description: req.description.to_string(),
+            roles,
+            created_at: Timestamp(now),
+            expires_at: Timestamp(expires_at),
+            announce,
+        })
+    })
+}
+
+/// The roles a new token gets: those asked for, or the owner's; never beyond the owner's
+/// roles, nor beyond the caller token's roles when the caller is a token.
+fn token_roles(
+    tx: &Transaction<'_>,
+    caller: &Caller,
+    owner: &str,
+    requested: Vec<String>,
+) -> Result<Vec<String>> {
+    let held = users::role_names(tx, owner)?;
+    let bound = caller.token.as_ref().map(|t| &t.roles);
+    let mut roles = if requested.is_empty() {
+        held.into_iter()
+            .filter(|r| bound.is_none_or(|b| b.contains(r)))
+            .collect()
+    } else {
+        roles::require_exist(tx, &requested)?;
+        for role in &requested {
+            if !held.contains(role) {
+                return Err(Error::invalid(format!(
+                    "User {owner} does not have role {role}"
+                )));
+            }
+            if bound.is_some_and(|b| !b.contains(role)) {
+                return Err(Error::forbidden(format!(
+                    "the token you are using does not carry role {role}, so it cannot give it to a new token."
+                )));
+            }
+        }
+        requested
+    };
+    if roles.is_empty() {
+        return Err(Error::invalid(
+            "At least one role must be specified for the access token.",
+        ));
+    }
+    roles.sort();
+    Ok(roles)
+}
+
+fn exists(conn: &Connection, owner: &str, name: &str) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM tokens WHERE user_id = ?1 AND name = ?2")?
+        .query_row((owner, name), |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
+/// Refuses a new unexpired token past `max-tokens-per-user` (0 = no limit). Runs inside
+/// the `BEGIN IMMEDIATE` transaction that inserts, so parallel callers cannot overshoot.
+fn check_limit(
+    conn: &Connection,
+    owner: &str,
+    limit: u32,
+    now: i64,
+    replacing: Option<i64>,
+) -> Result<()> {
+    if limit == 0 {
+        return Ok(());
+    }
+    let live: i64 = conn
+        .prepare_cached(
+            "SELECT count(*) FROM tokens WHERE user_id = ?1 AND expires_at > ?2 AND id IS NOT ?3",
+        )?
+        .query_row((owner, now, replacing), |row| row.get(0))?;
+    if live >= i64::from(limit) {
+        return Err(Error::conflict(format!(
+            "User {owner} already has {live} unexpired tokens, the limit set by max-tokens-per-user ({limit}). Delete one, or raise the setting with `osmo config set max-tokens-per-user N`."
+        )));
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn insert(
+    tx: &Transaction<'_>,
+    token: &Token,
+    hash: &str,
+    owner: &str,
+    name: &str,
+    description: &str,
+    now: i64,
+    created_by: &str,
+    expires_at: i64,
+) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO tokens (public_id, user_id, name, description, secret_hash, created_at, created_by, expires_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute((token.public_id(), owner, name, description, hash, now, created_by, expires_at))?;
+    Ok(())
+}
+
+/// A stored token, as the commands that name one find it.
+struct Row {
+    id: i64,
+    public_id: String,
+    description: String,
+}
+
+/// Finds `owner`'s token `name`: the user must exist, then the token.
+fn find(conn: &Connection, owner: &str, name: &str) -> Result<Row> {
+    users::require(conn, owner)?;
+    conn.prepare_cached(
+        "SELECT id, public_id, description FROM tokens WHERE user_id = ?1 AND name = ?2",
+    )?
+    .query_row((owner, name), |row| {
+        Ok(Row {
+            id: row.get(0)?,
+            public_id: row.get(1)?,
+            description: row.get(2)?,
+        })
+    })
+    .optional()?
+    .ok_or_else(|| Error::not_found(format!("Access token {name} does not exist.")))
+}
+
+fn role_names(conn: &Connection, token_id: i64) -> Result<Vec<String>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT role FROM token_roles WHERE token_id = ?1 ORDER BY role")?;
+    let names = stmt.query_map([token_id], |row| row.get(0))?;
+    Ok(names.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn delete(
+    store: &mut Store,
+    caller: &Caller,
+    name: &str,
+    user: Option<&str>,
+) -> Result<TokenDeleted> {
+    let owner = owner_of(caller, user)?;
+    validate::token_name(name)?;
+    store.write(|tx| {
+        let row = find(tx, &owner, name)?;
+        tx.prepare_cached("DELETE FROM tokens WHERE id = ?1")?
+            .execute([row.id])?;
+        audit::record(
+            tx,
+            &caller.user,
+            "token.delete",
+            &format!("{owner}/{name}"),
+            Some(&owner),
+            "ok",
+        )?;
+        Ok(TokenDeleted {
+            id: row.public_id,
+            token_name: name.to_string(),
+            user_name: owner,
+            deleted: true,
+            for_user: user.is_some(),
+        })
+    })
+}
+
+pub fn list(store: &Store, caller: &Caller, user: Option<&str>, all: bool) -> Result<TokenList> {
+    let conn = store.conn();
+    let owner = if all {
+        caller.authorize(Need::Admin("Listing every user's tokens"))?;
+        None
+    } else {
+        let owner = owner_of(caller, user)?;
+        users::require(conn, &owner)?;
+        Some(owner)
+    };
+    let now = time::now();
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, public_id, name, user_id, description, created_at, expires_at, last_used_at
+         FROM tokens WHERE ?1 IS NULL OR user_id = ?1 ORDER BY user_id, name",
+    )?;
+    let rows = stmt.query_map([&owner], |row| {
+        Ok((
+            row.get::<_, i64>(0)?,
+            TokenInfo {
+                id: row.get(1)?,
+                token_name: row.get(2)?,
+                user_name: row.get(3)?,
+                description: row.get(4)?,
+                status: "active",
+                active: true,
+                roles: Vec::new(),
+                created_at: Timestamp(row.get(5)?),
+                expires_at: Timestamp(row.get(6)?),
+                last_used_at: row.get::<_, Option<i64>>(7)?.map(Timestamp),
+            },
+        ))
+    })?;
+    let mut tokens = Vec::new();
+    for row in rows {
+        let (row_id, mut info) = row?;
+        info.roles = role_names(conn, row_id)?;
+        if info.expires_at.0 <= now {
+            (info.status, info.active) = ("expired", false);
+        }
+        tokens.push(info);
+    }
+    Ok(TokenList {
+        tokens,
+        user: user.filter(|_| !all).map(str::to_string),
+        all,
+    })
+}
+
+pub fn roles(store: &Store, caller: &Caller, name: &str, user: Option<&str>) -> Result<TokenRoles> {
+    let owner = owner_of(caller, user)?;
+    validate::token_name(name)?;
+    let conn = store.conn();
+    let row = find(conn, &owner, name)?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT role, assigned_by, assigned_at FROM token_roles WHERE token_id = ?1 ORDER BY role",
+    )?;
+    let grants = stmt.query_map([row.id], |row| {
+        Ok(RoleGrant {
+            role_name: row.get(0)?,
+            assigned_by: row.get(1)?,
+            assigned_at: Timestamp(row.get(2)?),
+        })
+    })?;
+    Ok(TokenRoles {
+        user_name: owner,
+        token_name: name.to_string(),
+        roles: grants.collect::<rusqlite::Result<_>>()?,
+    })
+}
+
+/// A new secret and public id for the same name, description and roles, in one
+/// transaction: the old token (and every session it opened) stops working at once.
+pub fn rotate(
+    store: &mut Store,
+    caller: &Caller,
+    settings: &Settings,
+    name: &str,
+    user: Option<&str>,
+    expiry: Expiry<'_>,
+) -> Result<TokenIssued> {
+    let owner = owner_of(caller, user)?;
+    validate::token_name(name)?;
+    let now = time::now();
+    let expires_at = expiry.resolve(
+        now,
+        &settings.default_token_lifetime,
+        &settings.max_token_lifetime,
+    )?;
+    let token = Token::generate()?;
+    let hash = token.hash()?;
+    store.write(|tx| {
+        let old = find(tx, &owner, name)?;
+        check_limit(tx, &owner, settings.max_tokens_per_user, now, Some(old.id))?;
+        // The new row keeps the old grants; deleting the old row ends its sessions.
+        let grants: Vec<(String, String, i64)> = tx
+            .prepare_cached(
+                "SELECT role, assigned_by, assigned_at FROM token_roles WHERE token_id = ?1",
+            )?
+            .query_map([old.id], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        tx.prepare_cached("DELETE FROM tokens WHERE id = ?1")?
+            .execute([old.id])?;
+        insert(
+            tx,
+            &token,
+            &hash,
+            &owner,
+            name,
+            &old.description,
+            now,
+            &caller.user,
+            expires_at,
+        )?;
+        let row_id = tx.last_insert_rowid();
+        let mut grant = tx.prepare_cached(
+            "INSERT INTO token_roles (token_id, user_id, role, assigned_by, assigned_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        for (role, by, at) in &grants {
+            grant.execute((row_id, &owner, role, by, at))?;
+        }
+        audit::record(
+            tx,
+            &caller.user,
+            "token.rotate",
+            &format!("{owner}/{name}"),
+            Some(&owner),
+            "ok",
+        )?;
+        let mut roles: Vec<String> = grants.into_iter().map(|(role, _, _)| role).collect();
+        roles.sort();
+        Ok(TokenIssued {
+            id: token.public_id().to_string(),
+            token,
+            token_name: name.to_string(),
+            user_name: owner.clone(),
+            description: old.description,
+            roles,
+            created_at: Timestamp(now),
+            expires_at: Timestamp(expires_at),
+            announce: Announce::Osmo {
+                for_user: user.is_some(),
+                roles_given: false,
+            },
+        })
+    })
+}
+
+/// Why a presented token is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rejection {
+    /// Not a token at all: wrong shape or checksum. No database read was made.
+    Malformed,
+    /// Never existed, deleted, or rotated away; or the secret does not match.
+    Unknown,
+    Expired,
+}
+
+impl Rejection {
+    pub fn reason(self) -> &'static str {
+        match self {
+            Rejection::Malformed => "malformed",
+            Rejection::Unknown => "unknown",
+            Rejection::Expired => "expired",
+        }
+    }
+}
+
+/// A presented token that checked out.
+#[derive(Debug, Clone)]
+pub struct Verified {
+    pub row_id: i64,
+    pub public_id: String,
+    pub token_name: String,
+    pub user_name: String,
+    pub roles: Vec<String>,
+    pub expires_at: Timestamp,
+    /// The stored hash was made with older parameters.
+    pub needs_rehash: bool,
+}
+
+/// Checks a presented token against the database at instant `now`. The outer `Result` is
+/// for database failures; the inner one says whether the token is good.
+pub fn check(
+    conn: &Connection,
+    presented: &str,
+    now: i64,
+) -> Result<std::result::Result<Verified, Rejection>> {
+    let Ok(token) = Token::parse(presented) else {
+        return Ok(Err(Rejection::Malformed));
+    };
+    let row = conn
+        .prepare_cached(
+            "SELECT id, name, user_id, secret_hash, expires_at FROM tokens WHERE public_id = ?1",
+        )?
+        .query_row([token.public_id()], |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+                row.get::<_, String>(3)?,
+                row.get::<_, i64>(4)?,
+            ))
+        })
+        .optional()?;
+    let Some((row_id, token_name, user_name, hash, expires_at)) = row else {
+        return Ok(Err(Rejection::Unknown));
+    };
+    if !token.matches(&hash) {
+        return Ok(Err(Rejection::Unknown));
+    }
+    if expires_at <= now {
+        return Ok(Err(Rejection::Expired));
+    }
+    Ok(Ok(Verified {
+        row_id,
+        public_id: token.public_id().to_string(),
+        token_name,
+        user_name,
+        roles: role_names(conn, row_id)?,
+        expires_at: Timestamp(expires_at),
+        needs_rehash: token::needs_rehash(&hash),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_names_follow_vast_and_fit_the_alphabet() {
+        assert_eq!(default_name("admin"), "admin_api_token");
+        assert_eq!(default_name("adminjb"), "adminjb_api_token");
+        assert_eq!(
+            default_name("svc.mon@example.com"),
+            "svc_mon_example_com_api_token"
+        );
+        assert_eq!(default_name("9lives"), "user_9lives_api_token");
+        let long = default_name(&"a".repeat(128));
+        assert_eq!(long.len(), validate::TOKEN_NAME_MAX);
+        for owner in ["admin", "a.b", "1x", &"z".repeat(128), "x+y@z"] {
+            validate::token_name(&default_name(owner)).unwrap();
+        }
+    }
+}
