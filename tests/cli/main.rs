@@ -4,5 +4,6 @@ mod config;
 mod output;
 mod role;
 mod store;
+mod token;
 mod user;
 mod util;
