@@ -21,3 +21,45 @@ pub fn record(
     .execute((time::now(), actor, action, target, subject, outcome))?;
     Ok(())
 }
+
+/// One event of `audit list`.
+#[derive(Debug, serde::Serialize)]
+pub struct Event {
+    pub at: crate::time::Timestamp,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub outcome: String,
+}
+
+#[derive(Debug, serde::Serialize)]
+#[serde(transparent)]
+pub struct EventList(pub Vec<Event>);
+
+/// The newest `count` events, optionally only those where `user` is actor or subject.
+pub fn list(
+    store: &crate::store::Store,
+    caller: &crate::identity::Caller,
+    user: Option<&str>,
+    count: u32,
+) -> Result<EventList> {
+    caller.authorize(crate::identity::Need::Admin("Reading the audit log"))?;
+    if let Some(user) = user {
+        crate::validate::user_id(user)?;
+    }
+    let mut stmt = store.conn().prepare_cached(
+        "SELECT at, actor, action, target, outcome FROM audit
+         WHERE ?1 IS NULL OR actor = ?1 OR subject = ?1
+         ORDER BY id DESC LIMIT ?2",
+    )?;
+    let events = stmt.query_map((user, count), |row| {
+        Ok(Event {
+            at: crate::time::Timestamp(row.get(0)?),
+            actor: row.get(1)?,
+            action: row.get(2)?,
+            target: row.get(3)?,
+            outcome: row.get(4)?,
+        })
+    })?;
+    Ok(EventList(events.collect::<rusqlite::Result<_>>()?))
+}

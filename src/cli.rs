@@ -49,6 +49,37 @@ pub enum Command {
     /// VAST-compatible API tokens.
     #[command(subcommand)]
     Apitoken(ApitokenCommand),
+    /// Log in with a personal access token; later commands run as its user.
+    #[command(
+        long_about = "Log in with a personal access token; later commands run as its user.\n\n\
+        The session file keeps a session credential of its own, never the token. Without\n\
+        --token or --token-file the token is asked for on a terminal, or read as one line\n\
+        of standard input. The URL is accepted for OSMO scripts and shown by `profile list`;\n\
+        nothing is contacted.\n\n\
+        Ex. osmo login https://osmo.example.com --method token --token-file ~/.osmo-token"
+    )]
+    Login {
+        /// The OSMO service URL (recorded, not contacted).
+        url: Option<String>,
+        /// Login method; this local build supports `token`.
+        #[arg(long, default_value = "token")]
+        method: String,
+        /// The token itself (visible to other users in the process list; prefer --token-file).
+        #[arg(long, conflicts_with = "token_file")]
+        token: Option<String>,
+        /// A file holding the token.
+        #[arg(long, value_name = "FILE")]
+        token_file: Option<PathBuf>,
+    },
+    /// End the login session for this database.
+    #[command(long_about = "End the login session for this database.\n\nEx. osmo logout")]
+    Logout,
+    /// Show who you are.
+    #[command(subcommand)]
+    Profile(ProfileCommand),
+    /// Read the audit log (admin only).
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Manage users and their roles (admin only, except `user get` of yourself).
     #[command(subcommand)]
     User(UserCommand),
@@ -255,6 +286,23 @@ pub enum TokenCommand {
         #[arg(short, long)]
         user: Option<String>,
     },
+    /// Check a token another program was given: exit 0 if it is valid.
+    #[command(
+        long_about = "Check a token another program was given: exit 0 if it is valid.\n\n\
+        The token is read from --token-file, else $OSMO_TOKEN, else one line of standard input.\n\
+        Exit 6 if it is malformed, unknown (never existed, deleted, rotated) or expired;\n\
+        exit 3 if it lacks a --role.\n\n\
+        Ex. osmo token verify --token-file /etc/osmo/monitoring-token --role osmo-user\n\
+        Ex. echo \"$TOKEN\" | osmo token verify -t json"
+    )]
+    Verify {
+        /// A file holding the token.
+        #[arg(long, value_name = "FILE")]
+        token_file: Option<PathBuf>,
+        /// A role the token must carry. Can be specified multiple times.
+        #[arg(long, num_args = 1.., value_name = "ROLE")]
+        role: Vec<String>,
+    },
     /// Replace a token's secret, keeping its name, description and roles.
     #[command(
         long_about = "Replace a token's secret, keeping its name, description and roles.\n\n\
@@ -292,5 +340,31 @@ pub enum ApitokenCommand {
         /// Owner of the token. Default: you.
         #[arg(long)]
         owner: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProfileCommand {
+    /// Show the user you act as, how you logged in, and your roles.
+    #[command(
+        long_about = "Show the user you act as, how you logged in, and your roles.\n\nEx. osmo profile list"
+    )]
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Show the newest events first: changes, failed logins and failed verifies.
+    #[command(
+        long_about = "Show the newest events first: changes, failed logins and failed verifies (admin only).\n\n\
+        Ex. osmo audit list --user backend-operator -c 20"
+    )]
+    List {
+        /// Only events where this user is the actor or the target.
+        #[arg(short, long)]
+        user: Option<String>,
+        /// Show at most this many events.
+        #[arg(short, long, default_value_t = 100)]
+        count: u32,
     },
 }

@@ -26,6 +26,10 @@ pub enum Error {
     Database(String),
     #[error("database error: {0}")]
     Sqlite(rusqlite::Error),
+    /// The command already printed its own answer (`token verify -t json` of a bad
+    /// token prints `{valid: false, ...}` on stdout); only the exit code is left.
+    #[error("")]
+    Reported(u8),
     #[error("{0}")]
     Io(#[from] io::Error),
 }
@@ -39,6 +43,7 @@ impl Error {
             Error::Conflict(_) => 5,
             Error::Unauthenticated(_) => 6,
             Error::Database(_) | Error::Sqlite(_) | Error::Io(_) => 1,
+            Error::Reported(code) => *code,
         }
     }
 

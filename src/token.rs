@@ -66,7 +66,8 @@ impl fmt::Debug for Token {
 #[error("malformed token")]
 pub struct Malformed;
 
-fn random_base62(len: usize) -> Result<String> {
+/// `len` characters from the OS random source, each of the 62 equally likely.
+pub fn random_base62(len: usize) -> Result<String> {
     let mut out = String::with_capacity(len);
     let mut buf = [0u8; 64];
     while out.len() < len {
@@ -156,20 +157,43 @@ impl Token {
 
     /// The Argon2id PHC string of the secret, with a fresh random salt.
     pub fn hash(&self) -> Result<String> {
-        let hash = hasher()
-            .hash_password(self.secret.0.as_bytes())
-            .map_err(|err| Error::Io(std::io::Error::other(format!("hashing failed: {err}"))))?;
-        Ok(hash.to_string())
+        hash_secret(&self.secret)
     }
 
     /// Whether the secret matches `phc`; a hash that cannot be read never matches.
     pub fn matches(&self, phc: &str) -> bool {
-        PasswordHash::new(phc).is_ok_and(|hash| {
-            hasher()
-                .verify_password(self.secret.0.as_bytes(), &hash)
-                .is_ok()
-        })
+        secret_matches(&self.secret, phc)
     }
+}
+
+impl Secret {
+    /// A new random secret, for credentials other than tokens (login sessions).
+    pub fn generate() -> Result<Secret> {
+        random_base62(SECRET_LEN).map(Secret)
+    }
+
+    pub fn from_text(text: &str) -> Secret {
+        Secret(text.to_string())
+    }
+
+    /// The secret's text. Call only to hand it to its holder.
+    pub fn reveal(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The Argon2id PHC string of a secret, with a fresh random salt.
+pub fn hash_secret(secret: &Secret) -> Result<String> {
+    let hash = hasher()
+        .hash_password(secret.0.as_bytes())
+        .map_err(|err| Error::Io(std::io::Error::other(format!("hashing failed: {err}"))))?;
+    Ok(hash.to_string())
+}
+
+/// Whether `secret` matches `phc`; a hash that cannot be read never matches.
+pub fn secret_matches(secret: &Secret, phc: &str) -> bool {
+    PasswordHash::new(phc)
+        .is_ok_and(|hash| hasher().verify_password(secret.0.as_bytes(), &hash).is_ok())
 }
 
 fn params() -> Params {

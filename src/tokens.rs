@@ -156,7 +156,7 @@ pub fn issue(
     // Hash before taking the write lock, so parallel callers wait less.
     let token = Token::generate()?;
     let hash = token.hash()?;
-    store.write(|tx| {
+    store.write_durable(|tx| {
         users::require(tx, &owner)?;
         let roles = token_roles(tx, caller, &owner, requested)?;
         if exists(tx, &owner, &name)? {
@@ -449,7 +449,7 @@ pub fn rotate(
     )?;
     let token = Token::generate()?;
     let hash = token.hash()?;
-    store.write(|tx| {
+    store.write_durable(|tx| {
         let old = find(tx, &owner, name)?;
         check_limit(tx, &owner, settings.max_tokens_per_user, now, Some(old.id))?;
         // The new row keeps the old grants; deleting the old row ends its sessions.
@@ -582,6 +582,109 @@ pub fn check(
         expires_at: Timestamp(expires_at),
         needs_rehash: token::needs_rehash(&hash),
     }))
+}
+
+/// Checks a presented token and, when it is good, records its use and replaces a hash
+/// made with older parameters. A refusal goes to the audit log under `action`.
+pub fn authenticate(
+    store: &mut Store,
+    presented: &str,
+    action: &str,
+) -> Result<std::result::Result<Verified, Rejection>> {
+    let now = time::now();
+    let verdict = check(store.conn(), presented, now)?;
+    match &verdict {
+        Ok(verified) => {
+            let rehash = match Token::parse(presented) {
+                Ok(token) if verified.needs_rehash => Some(token.hash()?),
+                _ => None,
+            };
+            store.write(|tx| {
+                tx.prepare_cached(
+                    "UPDATE tokens SET last_used_at = ?2, secret_hash = coalesce(?3, secret_hash)
+                     WHERE id = ?1",
+                )?
+                .execute((verified.row_id, now, rehash))?;
+                Ok(())
+            })?;
+        }
+        Err(rejection) => {
+            let public_id = Token::parse(presented).map(|t| t.public_id().to_string());
+            store.write(|tx| {
+                let owner: Option<(String, String)> = match &public_id {
+                    Ok(id) => tx
+                        .prepare_cached("SELECT user_id, name FROM tokens WHERE public_id = ?1")?
+                        .query_row([id], |row| Ok((row.get(0)?, row.get(1)?)))
+                        .optional()?,
+                    Err(_) => None,
+                };
+                let target = match (&owner, &public_id) {
+                    (Some((user, name)), _) => format!("{user}/{name}"),
+                    (None, Ok(id)) => id.clone(),
+                    (None, Err(_)) => "-".to_string(),
+                };
+                let subject = owner.as_ref().map(|(user, _)| user.as_str());
+                let outcome = format!("failed: {}", rejection.reason());
+                audit::record(tx, "-", action, &target, subject, &outcome)
+            })?;
+        }
+    }
+    Ok(verdict)
+}
+
+/// `token verify` of a good token.
+#[derive(Debug, Serialize)]
+pub struct Valid {
+    pub valid: bool,
+    pub id: String,
+    pub token_name: String,
+    pub user_name: String,
+    pub roles: Vec<String>,
+    pub expires_at: Timestamp,
+}
+
+/// `token verify -t json` of a bad token.
+#[derive(Debug, Serialize)]
+pub struct Invalid {
+    pub valid: bool,
+    pub reason: &'static str,
+}
+
+/// Checks a token for another program: it must be live and carry every role in `required`.
+/// A token that is not live is `Ok(Err(..))`; a missing role is exit 3.
+pub fn verify(
+    store: &mut Store,
+    presented: &str,
+    required: &[String],
+) -> Result<std::result::Result<Valid, Rejection>> {
+    let required = roles::dedup(required)?;
+    let verified = match authenticate(store, presented, "token.verify")? {
+        Ok(verified) => verified,
+        Err(rejection) => return Ok(Err(rejection)),
+    };
+    let name = &verified.token_name;
+    for role in &required {
+        if !verified.roles.contains(role) {
+            roles::require_exist(store.conn(), std::slice::from_ref(role))
+                .map_err(|err| Error::forbidden(format!("{err}")))?;
+            return Err(Error::forbidden(format!(
+                "token {name} does not carry role {role}."
+            )));
+        }
+    }
+    Ok(Ok(Valid {
+        valid: true,
+        id: verified.public_id,
+        token_name: verified.token_name,
+        user_name: verified.user_name,
+        roles: verified.roles,
+        expires_at: verified.expires_at,
+    }))
+}
+
+/// Whether an instant falls within the 7-day expiry warning window.
+pub fn expires_soon(expires_at: Timestamp, now: i64) -> bool {
+    expires_at.0 - now <= 7 * time::DAY
 }
 
 #[cfg(test)]

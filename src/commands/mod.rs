@@ -1,21 +1,25 @@
 //! Runs a parsed command line: open the store, resolve the caller, call the library,
 //! hand the result to the output layer. No SQL and no formatting rules here.
 
+mod auth;
 mod config;
 mod role;
 mod token;
 mod user;
 
+use std::env;
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use crate::cli::{Cli, Command, Global};
+use crate::cli::{AuditCommand, Cli, Command, Global, ProfileCommand, TokenCommand};
 use crate::error::{Error, Result};
-use crate::identity::{self, Caller};
+use crate::identity::{self, Caller, Presented};
 use crate::output::{self, Format};
+use crate::sessions::{self, SessionFile};
 use crate::settings::Settings;
 use crate::store::{self, Store};
-use crate::validate;
+use crate::time::{self, Timestamp};
+use crate::{token_file, tokens, validate};
 
 /// What every data command works with.
 pub struct Ctx {
@@ -26,16 +30,71 @@ pub struct Ctx {
 }
 
 impl Ctx {
+    /// Opens the database and resolves the caller (DESIGN §2).
     fn open(global: &Global) -> Result<Ctx> {
-        let store = Store::open(&db_path(global)?)?;
+        let path = db_path(global)?;
+        let mut store = Store::open(&path)?;
         let settings = Settings::load(store.conn())?;
-        let caller = identity::resolve(&store, &settings)?;
+        let caller = identity::resolve(&mut store, &settings, &presented(&path)?)?;
+        if let Some(token) = &caller.token {
+            warn_if_expiring(&token.name, token.expires_at);
+        }
         Ok(Ctx {
             store,
             settings,
             caller,
             format: global.format_type,
         })
+    }
+}
+
+/// The credential this process was started with: `$OSMO_TOKEN`, `$OSMO_TOKEN_FILE`, or
+/// this database's login session.
+fn presented(db: &Path) -> Result<Presented> {
+    if let Some(token) = env::var("OSMO_TOKEN").ok().filter(|t| !t.trim().is_empty()) {
+        return Ok(Presented::Token(token.trim().to_string()));
+    }
+    if let Some(file) = env::var_os("OSMO_TOKEN_FILE").filter(|f| !f.is_empty()) {
+        return Ok(Presented::Token(read_token_file(Path::new(&file))?));
+    }
+    let file = SessionFile::load(&session_file_path()?)?;
+    Ok(match file.get(&sessions::database_key(db)) {
+        Some(entry) => Presented::Session(entry.clone()),
+        None => Presented::Nothing,
+    })
+}
+
+fn session_file_path() -> Result<PathBuf> {
+    let dir = env::var_os("OSMO_CONFIG_FILE_DIR").filter(|d| !d.is_empty());
+    sessions::default_path(dir.as_deref().map(Path::new))
+}
+
+fn read_token_file(path: &Path) -> Result<String> {
+    let read = token_file::read_file(&store::expand_home(path))?;
+    if let Some(warning) = &read.warning {
+        output::warn(warning);
+    }
+    Ok(read.token)
+}
+
+/// One line of standard input; on a terminal, there is nothing to read, so say how.
+fn read_stdin_token() -> Result<String> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        return Err(Error::invalid(
+            "No token given: pass --token-file FILE, set OSMO_TOKEN, or pipe the token on standard input.",
+        ));
+    }
+    token_file::read_line(&mut stdin.lock())
+}
+
+/// `warning: access token NAME expires on YYYY-MM-DD at HH:MM UTC`, within 7 days.
+fn warn_if_expiring(name: &str, expires_at: Timestamp) {
+    if tokens::expires_soon(expires_at, time::now()) {
+        output::warn(&format!(
+            "access token {name} expires on {}",
+            expires_at.date_time()
+        ));
     }
 }
 
@@ -54,6 +113,27 @@ pub fn run(cli: Cli) -> Result<()> {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut cmd, "osmo", &mut std::io::stdout());
             Ok(())
+        }
+        Command::Login {
+            url,
+            method,
+            token,
+            token_file,
+        } => auth::login(
+            global,
+            url.as_deref(),
+            &method,
+            token,
+            token_file.as_deref(),
+        ),
+        Command::Logout => auth::logout(global),
+        Command::Profile(ProfileCommand::List) => auth::profile(Ctx::open(global)?),
+        Command::Audit(AuditCommand::List { user, count }) => {
+            auth::audit(Ctx::open(global)?, user.as_deref(), count)
+        }
+        // `verify` checks the token it is given; it does not authenticate its caller.
+        Command::Token(TokenCommand::Verify { token_file, role }) => {
+            token::verify(global, token_file.as_deref(), &role)
         }
         Command::Token(cmd) => token::run(Ctx::open(global)?, cmd),
         Command::Apitoken(cmd) => token::run_apitoken(Ctx::open(global)?, cmd),

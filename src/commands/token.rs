@@ -1,11 +1,15 @@
 //! `osmo token ...` and `osmo apitoken create`.
 
-use super::Ctx;
-use crate::cli::{ApitokenCommand, ExpiryArgs, TokenCommand};
-use crate::error::Result;
-use crate::output::emit;
+use std::path::Path;
+
+use super::{Ctx, db_path, read_stdin_token, read_token_file, warn_if_expiring};
+use crate::cli::{ApitokenCommand, ExpiryArgs, Global, TokenCommand};
+use crate::error::{Error, Result};
+use crate::output::{Format, emit};
+use crate::sessions;
+use crate::store::Store;
 use crate::time::Expiry;
-use crate::tokens::{self, Announce, NewToken};
+use crate::tokens::{self, Announce, Invalid, NewToken};
 
 fn expiry(args: &ExpiryArgs) -> Expiry<'_> {
     match (&args.expires_at, &args.expires_in) {
@@ -52,6 +56,7 @@ pub fn run(mut ctx: Ctx, cmd: TokenCommand) -> Result<()> {
             format,
             &tokens::roles(store, caller, &name, user.as_deref())?,
         ),
+        TokenCommand::Verify { .. } => unreachable!("dispatched by commands::run"),
         TokenCommand::Rotate {
             name,
             user,
@@ -91,4 +96,34 @@ pub fn run_apitoken(mut ctx: Ctx, cmd: ApitokenCommand) -> Result<()> {
         Announce::Vast,
     )?;
     emit(ctx.format, &issued)
+}
+
+/// `token verify`: the token from `--token-file`, else `$OSMO_TOKEN`, else stdin.
+pub fn verify(global: &Global, token_file: Option<&Path>, roles: &[String]) -> Result<()> {
+    let presented = match token_file {
+        Some(path) => read_token_file(path)?,
+        None => match std::env::var("OSMO_TOKEN")
+            .ok()
+            .filter(|t| !t.trim().is_empty())
+        {
+            Some(token) => token.trim().to_string(),
+            None => read_stdin_token()?,
+        },
+    };
+    let mut store = Store::open(&db_path(global)?)?;
+    match tokens::verify(&mut store, &presented, roles)? {
+        Ok(valid) => {
+            warn_if_expiring(&valid.token_name, valid.expires_at);
+            emit(global.format_type, &valid)
+        }
+        Err(rejection) if global.format_type == Format::Json => {
+            let invalid = Invalid {
+                valid: false,
+                reason: rejection.reason(),
+            };
+            emit(Format::Json, &invalid)?;
+            Err(Error::Reported(6))
+        }
+        Err(rejection) => Err(sessions::invalid_token(rejection)),
+    }
 }

@@ -1,5 +1,6 @@
 //! Rendering results as OSMO-style text or JSON, and errors and warnings on stderr (DESIGN §6).
 
+mod auth;
 mod config;
 mod roles;
 mod tokens;
@@ -52,6 +53,9 @@ pub fn emit<T: Render>(format: Format, value: &T) -> Result<()> {
 
 /// Prints an error on stderr: `error: ...`, or a JSON object under `-t json`.
 pub fn error(format: Format, err: &Error) {
+    if let Error::Reported(_) = err {
+        return;
+    }
     let text = match format {
         Format::Text => format!("error: {err}\n"),
         Format::Json => {

@@ -96,4 +96,16 @@ pub const MIGRATIONS: &[&str] = &[
         ('osmo-user', 'Standard user access', 1),
         ('osmo-backend', 'Backend operator access', 1);
     "#,
+    // 2: login sessions. A session dies with its token: deleted, rotated, or its user deleted.
+    r#"
+    CREATE TABLE sessions (
+        id           TEXT PRIMARY KEY,
+        token_id     INTEGER NOT NULL REFERENCES tokens (id) ON DELETE CASCADE,
+        secret_hash  TEXT NOT NULL,
+        url          TEXT,
+        created_at   INTEGER NOT NULL,
+        last_used_at INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX sessions_by_token ON sessions (token_id);
+    "#,
 ];

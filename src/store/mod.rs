@@ -83,7 +83,9 @@ impl Store {
     fn migrate(&mut self, admin: &str) -> Result<bool> {
         let version = self.check_schema()?;
         self.conn.pragma_update(None, "foreign_keys", true)?;
-        self.conn.pragma_update(None, "synchronous", "FULL")?;
+        // WAL with NORMAL survives a killed process; commits that hand out a secret use
+        // `write_durable`, which also survives a power cut.
+        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
         let latest = MIGRATIONS.len() as i64;
         if version == latest && self.is_bootstrapped()? {
             return Ok(false);
@@ -176,6 +178,15 @@ impl Store {
         let out = f(&tx)?;
         tx.commit()?;
         Ok(out)
+    }
+
+    /// As `write`, but the commit is on disk (fsynced) before this returns: for commits
+    /// whose result hands out a secret that must never be lost once shown.
+    pub fn write_durable<T>(&mut self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+        self.conn.pragma_update(None, "synchronous", "FULL")?;
+        let out = self.write(f);
+        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        out
     }
 }
 

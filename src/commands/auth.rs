@@ -1,0 +1,100 @@
+//! `osmo login`, `logout`, `profile list` and `audit list`.
+
+use std::io::IsTerminal;
+use std::path::Path;
+
+use super::{Ctx, db_path, read_stdin_token, read_token_file, session_file_path};
+use crate::audit;
+use crate::cli::Global;
+use crate::error::{Error, Result};
+use crate::identity::Profile;
+use crate::output::emit;
+use crate::sessions::{self, Entry, LoginSummary, LogoutSummary, SessionFile};
+use crate::store::Store;
+
+pub fn login(
+    global: &Global,
+    url: Option<&str>,
+    method: &str,
+    token: Option<String>,
+    token_file: Option<&Path>,
+) -> Result<()> {
+    if method != "token" {
+        return Err(Error::invalid(format!(
+            "Login method {method} is not available: this local osmo has no identity provider. Use --method token."
+        )));
+    }
+    let presented = match (token, token_file) {
+        (Some(token), _) => token.trim().to_string(),
+        (None, Some(path)) => read_token_file(path)?,
+        (None, None) if std::io::stdin().is_terminal() => dialoguer::Password::new()
+            .with_prompt("Access token")
+            .interact()
+            .map_err(|err| Error::invalid(format!("No token given: {err}")))?
+            .trim()
+            .to_string(),
+        (None, None) => read_stdin_token()?,
+    };
+    let path = db_path(global)?;
+    let mut store = Store::open(&path)?;
+    let session_path = session_file_path()?;
+    // Read the session file first, so a damaged one stops us before a session is opened.
+    let mut file = SessionFile::load(&session_path)?;
+    let logged_in = sessions::login(&mut store, &presented, url)?;
+    let key = sessions::database_key(&path);
+    if let Some(old) = file.get(&key) {
+        sessions::end(&mut store, &old.session_id)?;
+    }
+    file.put(
+        key,
+        Entry {
+            session_id: logged_in.session_id.clone(),
+            secret: logged_in.secret.reveal().to_string(),
+            user_name: logged_in.user_name.clone(),
+            url: url.map(str::to_string),
+        },
+    );
+    if let Err(err) = file.save() {
+        sessions::end(&mut store, &logged_in.session_id)?;
+        return Err(err);
+    }
+    emit(
+        global.format_type,
+        &LoginSummary {
+            user_name: logged_in.user_name,
+            token_name: logged_in.token_name,
+            expires_at: logged_in.expires_at,
+        },
+    )
+}
+
+pub fn logout(global: &Global) -> Result<()> {
+    let path = db_path(global)?;
+    let mut file = SessionFile::load(&session_file_path()?)?;
+    let entry = file.remove(&sessions::database_key(&path));
+    if let Some(entry) = &entry {
+        // Never create a database just to log out of it.
+        if path.exists() {
+            let mut store = Store::open(&path)?;
+            sessions::end(&mut store, &entry.session_id)?;
+        }
+        file.save()?;
+    }
+    emit(
+        global.format_type,
+        &LogoutSummary {
+            logged_out: entry.is_some(),
+        },
+    )
+}
+
+pub fn profile(ctx: Ctx) -> Result<()> {
+    emit(ctx.format, &Profile::of(&ctx.caller))
+}
+
+pub fn audit(ctx: Ctx, user: Option<&str>, count: u32) -> Result<()> {
+    emit(
+        ctx.format,
+        &audit::list(&ctx.store, &ctx.caller, user, count)?,
+    )
+}
