@@ -1,5 +1,6 @@
 //! Integration tests for the `osmo` binary: one binary, a module per command group.
 
+mod auth;
 mod config;
 mod output;
 mod role;
