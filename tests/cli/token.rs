@@ -657,3 +657,34 @@ fn the_plaintext_never_reaches_the_database_files() {
     }
     drop(holder);
 }
+
+#[test]
+fn a_hash_with_older_parameters_is_replaced_on_verify() {
+    use argon2::password_hash::PasswordHasher;
+    let env = Env::new();
+    let issued: Issued = env.json(&["token", "set", "t"]);
+    let secret = &issued.token[18..50];
+    let old_params = argon2::Params::new(2048, 2, 1, None).unwrap();
+    let old = argon2::Argon2::new(
+        argon2::Algorithm::Argon2id,
+        argon2::Version::V0x13,
+        old_params,
+    )
+    .hash_password(secret.as_bytes())
+    .unwrap()
+    .to_string();
+    env.sql()
+        .execute("UPDATE tokens SET secret_hash = ?1", [&old])
+        .unwrap();
+    let run = env.run_stdin(&issued.token, &["token", "verify"]);
+    assert_eq!(run.code, 0, "{run}");
+    let stored: String = env
+        .sql()
+        .query_row("SELECT secret_hash FROM tokens", [], |r| r.get(0))
+        .unwrap();
+    assert!(
+        stored.starts_with("$argon2id$v=19$m=1024,t=1,p=1$"),
+        "{stored}"
+    );
+    assert_eq!(env.run_stdin(&issued.token, &["token", "verify"]).code, 0);
+}
