@@ -1,9 +1,11 @@
 //! Integration tests for the `osmo` binary: one binary, a module per command group.
 
 mod auth;
+mod bad_input;
 mod concurrency;
 mod config;
 mod crash;
+mod hygiene;
 mod output;
 mod role;
 mod store;

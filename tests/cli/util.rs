@@ -78,12 +78,18 @@ impl Env {
 
     pub fn run_with(&self, mut cmd: Command, args: &[&str]) -> Run {
         let out = cmd.output().expect("run osmo");
-        Run {
+        let run = Run {
             args: args.iter().map(|a| a.to_string()).collect(),
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        };
+        // Across the whole suite: no valid token ever appears on stderr.
+        assert!(
+            tokens_in(&run.stderr).is_empty(),
+            "stderr holds a token{run}"
+        );
+        run
     }
 
     pub fn run(&self, args: &[&str]) -> Run {
@@ -199,4 +205,13 @@ pub fn fails_unchanged(env: &Env, args: &[&str], code: i32) -> String {
         "database changed by a failed command: {args:?}"
     );
     stderr
+}
+
+/// Every well-formed token (checksum and all) inside `text`.
+pub fn tokens_in(text: &str) -> Vec<String> {
+    text.match_indices("osmo_")
+        .filter_map(|(at, _)| text.get(at..at + osmo_local::token::TOKEN_LEN))
+        .filter(|candidate| osmo_local::token::Token::parse(candidate).is_ok())
+        .map(str::to_string)
+        .collect()
 }
