@@ -114,3 +114,58 @@ fn files_that_are_not_osmo_databases_are_refused_unchanged() {
     let err = env.fails(&["user", "list"], 1);
     assert!(err.contains("directory"), "{err}");
 }
+
+/// `fixtures/schema-v1.db` was written by the first released schema (osmo at commit
+/// ffc1b78); `schema-v1.tokens` holds the tokens it gave out: two live until 2099, one
+/// that expired 90 seconds after it was made.
+#[test]
+fn a_first_schema_database_upgrades_in_place() {
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let env = Env::new();
+    fs::create_dir_all(env.db().parent().unwrap()).unwrap();
+    fs::copy(fixtures.join("schema-v1.db"), env.db()).unwrap();
+    let version: i64 = env
+        .sql()
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 1);
+    let tokens = fs::read_to_string(fixtures.join("schema-v1.tokens")).unwrap();
+    let tokens: Vec<&str> = tokens.lines().collect();
+
+    let users: serde_json::Value = env.json(&["user", "list"]);
+    let ids: Vec<&str> = users["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["admin", "alice", "bob"]);
+    let conn = env.sql();
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, LATEST);
+    assert_eq!(env.ok(&["config", "get", "max-tokens-per-user"]), "7\n");
+    let roles: serde_json::Value = env.json(&["token", "roles", "ci", "-u", "alice"]);
+    assert_eq!(roles["roles"][1]["role_name"], "team");
+
+    assert_eq!(env.run_stdin(tokens[0], &["token", "verify"]).code, 0);
+    assert_eq!(env.run_stdin(tokens[1], &["token", "verify"]).code, 0);
+    let run = env.run_stdin(tokens[2], &["token", "verify"]);
+    assert_eq!(
+        (run.code, run.stderr.as_str()),
+        (6, "error: invalid token (expired)\n")
+    );
+    // The new sessions table works with the old tokens.
+    env.ok(&["login", "--token", tokens[0]]);
+    assert_eq!(
+        env.json::<serde_json::Value>(&["profile", "list"])["user"]["name"],
+        "alice"
+    );
+    env.ok(&["logout"]);
+
+    // Running migrations again changes nothing.
+    let before = env.dump();
+    env.ok(&["role", "list"]);
+    assert_eq!(before, env.dump());
+}
