@@ -147,15 +147,8 @@ pub fn issue(
     validate::token_name(&name)?;
     validate::description(req.description)?;
     let requested = roles::dedup(req.roles)?;
-    let now = time::now();
-    let expires_at = req.expiry.resolve(
-        now,
-        &settings.default_token_lifetime,
-        &settings.max_token_lifetime,
-    )?;
-    // Hash before taking the write lock, so parallel callers wait less.
-    let token = Token::generate()?;
-    let hash = token.hash()?;
+    let fresh = Fresh::new(settings, &req.expiry)?;
+    let now = fresh.now;
     store.write_durable(|tx| {
         users::require(tx, &owner)?;
         let roles = token_roles(tx, caller, &owner, requested)?;
@@ -165,25 +158,19 @@ pub fn issue(
             )));
         }
         check_limit(tx, &owner, settings.max_tokens_per_user, now, None)?;
+        let grants: Vec<Grant> = roles
+            .iter()
+            .map(|role| (role.clone(), caller.user.clone(), now))
+            .collect();
         insert(
             tx,
-            &token,
-            &hash,
+            &fresh,
             &owner,
             &name,
             req.description,
-            now,
             &caller.user,
-            expires_at,
+            &grants,
         )?;
-        let mut grant = tx.prepare_cached(
-            "INSERT INTO token_roles (token_id, user_id, role, assigned_by, assigned_at)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?;
-        let row_id = tx.last_insert_rowid();
-        for role in &roles {
-            grant.execute((row_id, &owner, role, &caller.user, now))?;
-        }
         audit::record(
             tx,
             &caller.user,
@@ -193,14 +180,14 @@ pub fn issue(
             "ok",
         )?;
         Ok(TokenIssued {
-            id: token.public_id().to_string(),
-            token,
+            id: fresh.token.public_id().to_string(),
+            token: fresh.token.clone(),
             token_name: name.clone(),
             user_name: owner.clone(),
             description: req.description.to_string(),
             roles,
             created_at: Timestamp(now),
-            expires_at: Timestamp(expires_at),
+            expires_at: Timestamp(fresh.expires_at),
             announce,
         })
     })
@@ -278,23 +265,69 @@ fn check_limit(
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
+/// A role given to a token: (role, assigned by, assigned at).
+type Grant = (String, String, i64);
+
+/// A new token, its hash and its expiry, made before the write lock is taken so that
+/// parallel callers wait less.
+struct Fresh {
+    now: i64,
+    expires_at: i64,
+    token: Token,
+    hash: String,
+}
+
+impl Fresh {
+    fn new(settings: &Settings, expiry: &Expiry<'_>) -> Result<Fresh> {
+        let now = time::now();
+        let expires_at = expiry.resolve(
+            now,
+            &settings.default_token_lifetime,
+            &settings.max_token_lifetime,
+        )?;
+        let token = Token::generate()?;
+        let hash = token.hash()?;
+        Ok(Fresh {
+            now,
+            expires_at,
+            token,
+            hash,
+        })
+    }
+}
+
+/// Inserts a token row and its role grants.
 fn insert(
     tx: &Transaction<'_>,
-    token: &Token,
-    hash: &str,
+    fresh: &Fresh,
     owner: &str,
     name: &str,
     description: &str,
-    now: i64,
     created_by: &str,
-    expires_at: i64,
+    grants: &[Grant],
 ) -> Result<()> {
     tx.prepare_cached(
         "INSERT INTO tokens (public_id, user_id, name, description, secret_hash, created_at, created_by, expires_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?
-    .execute((token.public_id(), owner, name, description, hash, now, created_by, expires_at))?;
+    .execute((
+        fresh.token.public_id(),
+        owner,
+        name,
+        description,
+        &fresh.hash,
+        fresh.now,
+        created_by,
+        fresh.expires_at,
+    ))?;
+    let row_id = tx.last_insert_rowid();
+    let mut grant = tx.prepare_cached(
+        "INSERT INTO token_roles (token_id, user_id, role, assigned_by, assigned_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    for (role, by, at) in grants {
+        grant.execute((row_id, owner, role, by, at))?;
+    }
     Ok(())
 }
 
@@ -441,19 +474,18 @@ pub fn rotate(
 ) -> Result<TokenIssued> {
     let owner = owner_of(caller, user)?;
     validate::token_name(name)?;
-    let now = time::now();
-    let expires_at = expiry.resolve(
-        now,
-        &settings.default_token_lifetime,
-        &settings.max_token_lifetime,
-    )?;
-    let token = Token::generate()?;
-    let hash = token.hash()?;
+    let fresh = Fresh::new(settings, &expiry)?;
     store.write_durable(|tx| {
         let old = find(tx, &owner, name)?;
-        check_limit(tx, &owner, settings.max_tokens_per_user, now, Some(old.id))?;
+        check_limit(
+            tx,
+            &owner,
+            settings.max_tokens_per_user,
+            fresh.now,
+            Some(old.id),
+        )?;
         // The new row keeps the old grants; deleting the old row ends its sessions.
-        let grants: Vec<(String, String, i64)> = tx
+        let grants: Vec<Grant> = tx
             .prepare_cached(
                 "SELECT role, assigned_by, assigned_at FROM token_roles WHERE token_id = ?1",
             )?
@@ -463,23 +495,13 @@ pub fn rotate(
             .execute([old.id])?;
         insert(
             tx,
-            &token,
-            &hash,
+            &fresh,
             &owner,
             name,
             &old.description,
-            now,
             &caller.user,
-            expires_at,
+            &grants,
         )?;
-        let row_id = tx.last_insert_rowid();
-        let mut grant = tx.prepare_cached(
-            "INSERT INTO token_roles (token_id, user_id, role, assigned_by, assigned_at)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?;
-        for (role, by, at) in &grants {
-            grant.execute((row_id, &owner, role, by, at))?;
-        }
         audit::record(
             tx,
             &caller.user,
@@ -491,14 +513,14 @@ pub fn rotate(
         let mut roles: Vec<String> = grants.into_iter().map(|(role, _, _)| role).collect();
         roles.sort();
         Ok(TokenIssued {
-            id: token.public_id().to_string(),
-            token,
+            id: fresh.token.public_id().to_string(),
+            token: fresh.token.clone(),
             token_name: name.to_string(),
             user_name: owner.clone(),
             description: old.description,
             roles,
-            created_at: Timestamp(now),
-            expires_at: Timestamp(expires_at),
+            created_at: Timestamp(fresh.now),
+            expires_at: Timestamp(fresh.expires_at),
             announce: Announce::Osmo {
                 for_user: user.is_some(),
                 roles_given: false,
