@@ -51,8 +51,8 @@ impl Ctx {
 /// The credential this process was started with: `$OSMO_TOKEN`, `$OSMO_TOKEN_FILE`, or
 /// this database's login session.
 fn presented(db: &Path) -> Result<Presented> {
-    if let Some(token) = env::var("OSMO_TOKEN").ok().filter(|t| !t.trim().is_empty()) {
-        return Ok(Presented::Token(token.trim().to_string()));
+    if let Some(token) = env_token() {
+        return Ok(Presented::Token(token));
     }
     if let Some(file) = env::var_os("OSMO_TOKEN_FILE").filter(|f| !f.is_empty()) {
         return Ok(Presented::Token(read_token_file(Path::new(&file))?));
@@ -62,6 +62,14 @@ fn presented(db: &Path) -> Result<Presented> {
         Some(entry) => Presented::Session(entry.clone()),
         None => Presented::Nothing,
     })
+}
+
+/// `$OSMO_TOKEN`, trimmed; empty counts as unset. A value that is not UTF-8 is still a
+/// token (a malformed one), so it cannot fall through to the next identity.
+fn env_token() -> Option<String> {
+    env::var_os("OSMO_TOKEN")
+        .map(|raw| raw.to_string_lossy().trim().to_string())
+        .filter(|token| !token.is_empty())
 }
 
 fn session_file_path() -> Result<PathBuf> {

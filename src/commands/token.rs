@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use super::{Ctx, db_path, read_stdin_token, read_token_file, warn_if_expiring};
+use super::{Ctx, db_path, env_token, read_stdin_token, read_token_file, warn_if_expiring};
 use crate::cli::{ApitokenCommand, ExpiryArgs, Global, TokenCommand};
 use crate::error::{Error, Result};
 use crate::output::{Format, emit};
@@ -102,11 +102,8 @@ pub fn run_apitoken(mut ctx: Ctx, cmd: ApitokenCommand) -> Result<()> {
 pub fn verify(global: &Global, token_file: Option<&Path>, roles: &[String]) -> Result<()> {
     let presented = match token_file {
         Some(path) => read_token_file(path)?,
-        None => match std::env::var("OSMO_TOKEN")
-            .ok()
-            .filter(|t| !t.trim().is_empty())
-        {
-            Some(token) => token.trim().to_string(),
+        None => match env_token() {
+            Some(token) => token,
             None => read_stdin_token()?,
         },
     };

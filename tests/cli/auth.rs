@@ -198,6 +198,14 @@ fn a_bad_token_never_falls_through_to_the_operator() {
     let run = with_token(&env, "not-a-token", &["user", "list"]);
     assert_eq!(run.code, 6, "{run}");
     assert_eq!(run.stderr, "error: invalid token (malformed)\n");
+    // Not even a value that is not UTF-8 falls through.
+    let mut cmd = env.cmd(&["user", "list"]);
+    cmd.env(
+        "OSMO_TOKEN",
+        <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(b"osmo_\xff"),
+    );
+    let run = env.run_with(cmd, &["user", "list"]);
+    assert_eq!(run.code, 6, "{run}");
     let missing = env.root().join("missing");
     let run = env.run_env(
         &[("OSMO_TOKEN_FILE", missing.to_str().unwrap())],
