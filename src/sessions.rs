@@ -143,13 +143,18 @@ pub fn resume(store: &mut Store, settings: &Settings, entry: &Entry) -> Result<R
             ))
         });
     }
-    store.write(|tx| {
-        tx.prepare_cached("UPDATE sessions SET last_used_at = ?2 WHERE id = ?1")?
-            .execute((&entry.session_id, now))?;
-        tx.prepare_cached("UPDATE tokens SET last_used_at = ?2 WHERE id = ?1")?
-            .execute((row_id, now))?;
-        Ok(())
-    })?;
+    // Refresh the session, and the token's last use, unless that was done a moment ago:
+    // a quarter of the idle timeout (at most a minute) is plenty of precision.
+    let granularity = (settings.session_idle_timeout.seconds / 4).min(tokens::USE_GRANULARITY);
+    if tokens::use_is_news(Some(last_used), now, granularity) {
+        store.write(|tx| {
+            tx.prepare_cached("UPDATE sessions SET last_used_at = ?2 WHERE id = ?1")?
+                .execute((&entry.session_id, now))?;
+            tx.prepare_cached("UPDATE tokens SET last_used_at = ?2 WHERE id = ?1")?
+                .execute((row_id, now))?;
+            Ok(())
+        })?;
+    }
     let conn = store.conn();
     let roles = conn
         .prepare_cached("SELECT role FROM token_roles WHERE token_id = ?1 ORDER BY role")?
@@ -164,6 +169,7 @@ pub fn resume(store: &mut Store, settings: &Settings, entry: &Entry) -> Result<R
             user_name,
             roles,
             expires_at: Timestamp(expires_at),
+            last_used_at: Some(now),
             needs_rehash: false,
         },
         url,

@@ -1,5 +1,7 @@
 //! Personal access tokens: issue, list, show roles, rotate, delete, and check (DESIGN §3–§5).
 
+use std::collections::HashMap;
+
 use rusqlite::{Connection, OptionalExtension, Transaction};
 use serde::{Serialize, Serializer};
 
@@ -355,6 +357,25 @@ fn find(conn: &Connection, owner: &str, name: &str) -> Result<Row> {
     .ok_or_else(|| Error::not_found(format!("Access token {name} does not exist.")))
 }
 
+/// Every token's roles, sorted, for one owner's tokens (read from the owner's index
+/// entries in one pass) or for all tokens.
+fn roles_by_token(conn: &Connection, owner: Option<&str>) -> Result<HashMap<i64, Vec<String>>> {
+    let mut stmt = match owner {
+        Some(_) => conn.prepare_cached(
+            "SELECT token_id, role FROM token_roles WHERE user_id = ?1 ORDER BY token_id, role",
+        )?,
+        None => conn.prepare_cached(
+            "SELECT token_id, role FROM token_roles WHERE ?1 IS NULL ORDER BY token_id, role",
+        )?,
+    };
+    let mut roles: HashMap<i64, Vec<String>> = HashMap::new();
+    let mut rows = stmt.query([owner])?;
+    while let Some(row) = rows.next()? {
+        roles.entry(row.get(0)?).or_default().push(row.get(1)?);
+    }
+    Ok(roles)
+}
+
 fn role_names(conn: &Connection, token_id: i64) -> Result<Vec<String>> {
     let mut stmt =
         conn.prepare_cached("SELECT role FROM token_roles WHERE token_id = ?1 ORDER BY role")?;
@@ -403,10 +424,15 @@ pub fn list(store: &Store, caller: &Caller, user: Option<&str>, all: bool) -> Re
         Some(owner)
     };
     let now = time::now();
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, public_id, name, user_id, description, created_at, expires_at, last_used_at
-         FROM tokens WHERE ?1 IS NULL OR user_id = ?1 ORDER BY user_id, name",
-    )?;
+    // Two statements, not `?1 IS NULL OR user_id = ?1`, which would hide the
+    // (user_id, name) index from the planner and scan every token.
+    const COLUMNS: &str = "SELECT id, public_id, name, user_id, description, created_at, expires_at, last_used_at FROM tokens";
+    let mut stmt = match &owner {
+        Some(_) => conn.prepare_cached(&format!("{COLUMNS} WHERE user_id = ?1 ORDER BY name"))?,
+        None => conn.prepare_cached(&format!(
+            "{COLUMNS} WHERE ?1 IS NULL ORDER BY user_id, name"
+        ))?,
+    };
     let rows = stmt.query_map([&owner], |row| {
         Ok((
             row.get::<_, i64>(0)?,
@@ -424,10 +450,11 @@ pub fn list(store: &Store, caller: &Caller, user: Option<&str>, all: bool) -> Re
             },
         ))
     })?;
+    let mut roles = roles_by_token(conn, owner.as_deref())?;
     let mut tokens = Vec::new();
     for row in rows {
         let (row_id, mut info) = row?;
-        info.roles = role_names(conn, row_id)?;
+        info.roles = roles.remove(&row_id).unwrap_or_default();
         if info.expires_at.0 <= now {
             (info.status, info.active) = ("expired", false);
         }
@@ -558,8 +585,19 @@ pub struct Verified {
     pub user_name: String,
     pub roles: Vec<String>,
     pub expires_at: Timestamp,
+    pub last_used_at: Option<i64>,
     /// The stored hash was made with older parameters.
     pub needs_rehash: bool,
+}
+
+/// How stale `last_used_at` may get before a use writes it again. Writing it on every
+/// use would turn each `token verify` into a write transaction (and a checkpoint when
+/// the process exits); a minute is as fine as anyone reads "last used".
+pub const USE_GRANULARITY: i64 = 60;
+
+/// Whether a use at `now` should be written, given the last one written.
+pub fn use_is_news(last_used_at: Option<i64>, now: i64, granularity: i64) -> bool {
+    last_used_at.is_none_or(|last| now - last >= granularity)
 }
 
 /// Checks a presented token against the database at instant `now`. The outer `Result` is
@@ -574,7 +612,8 @@ pub fn check(
     };
     let row = conn
         .prepare_cached(
-            "SELECT id, name, user_id, secret_hash, expires_at FROM tokens WHERE public_id = ?1",
+            "SELECT id, name, user_id, secret_hash, expires_at, last_used_at FROM tokens
+             WHERE public_id = ?1",
         )?
         .query_row([token.public_id()], |row| {
             Ok((
@@ -583,10 +622,11 @@ pub fn check(
                 row.get::<_, String>(2)?,
                 row.get::<_, String>(3)?,
                 row.get::<_, i64>(4)?,
+                row.get::<_, Option<i64>>(5)?,
             ))
         })
         .optional()?;
-    let Some((row_id, token_name, user_name, hash, expires_at)) = row else {
+    let Some((row_id, token_name, user_name, hash, expires_at, last_used_at)) = row else {
         return Ok(Err(Rejection::Unknown));
     };
     if !token.matches(&hash) {
@@ -602,12 +642,14 @@ pub fn check(
         user_name,
         roles: role_names(conn, row_id)?,
         expires_at: Timestamp(expires_at),
+        last_used_at,
         needs_rehash: token::needs_rehash(&hash),
     }))
 }
 
-/// Checks a presented token and, when it is good, records its use and replaces a hash
-/// made with older parameters. A refusal goes to the audit log under `action`.
+/// Checks a presented token and, when it is good, records its use (to the minute) and
+/// replaces a hash made with older parameters. A refusal goes to the audit log under
+/// `action`.
 pub fn authenticate(
     store: &mut Store,
     presented: &str,
@@ -616,7 +658,10 @@ pub fn authenticate(
     let now = time::now();
     let verdict = check(store.conn(), presented, now)?;
     match &verdict {
-        Ok(verified) => {
+        Ok(verified)
+            if verified.needs_rehash
+                || use_is_news(verified.last_used_at, now, USE_GRANULARITY) =>
+        {
             let rehash = match Token::parse(presented) {
                 Ok(token) if verified.needs_rehash => Some(token.hash()?),
                 _ => None,
@@ -650,6 +695,8 @@ pub fn authenticate(
                 audit::record(tx, "-", action, &target, subject, &outcome)
             })?;
         }
+        // Used within the last minute, and already recorded as such: nothing to write.
+        Ok(_) => {}
     }
     Ok(verdict)
 }
@@ -712,6 +759,14 @@ pub fn expires_soon(expires_at: Timestamp, now: i64) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn uses_are_written_at_most_once_a_minute() {
+        assert!(use_is_news(None, 1_000, USE_GRANULARITY));
+        assert!(!use_is_news(Some(1_000), 1_059, USE_GRANULARITY));
+        assert!(use_is_news(Some(1_000), 1_060, USE_GRANULARITY));
+        assert!(use_is_news(Some(1_000), 1_001, 0));
+    }
 
     #[test]
     fn default_names_follow_vast_and_fit_the_alphabet() {
