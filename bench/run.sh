@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# Whole-process benchmark of osmo against its floor and its peers (DESIGN §8).
+#
+#   bash bench/run.sh            # build, generate the databases, measure, write bench/RESULTS.md
+#   KEEP=1 bash bench/run.sh     # reuse databases from an earlier run
+#
+# Not part of `cargo test` or CI.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+root=$PWD
+work="$root/bench/work"
+mkdir -p "$work"
+
+need=()
+for tool in hyperfine:hyperfine sqlite3:sqlite3 htpasswd:apache2-utils jq:jq /usr/bin/time:time; do
+    command -v "${tool%%:*}" >/dev/null || need+=("${tool#*:}")
+done
+if ((${#need[@]})); then
+    echo "== installing ${need[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+echo "== building (release)"
+cargo build --release --quiet --bin osmo --example gen_db
+osmo="$root/target/release/osmo"
+gen="$root/target/release/examples/gen_db"
+
+# Runs `gen_db` unless KEEP=1 and the database is there; prints the measured user.
+generate() { # NAME USERS TOKENS
+    local db="$work/$1.db"
+    if [[ "${KEEP:-}" != 1 || ! -f "$db" || ! -f "$work/$1.user" ]]; then
+        rm -f "$db" "$db-wal" "$db-shm"
+        echo "== generating $1: $2 users, $3 tokens" >&2
+        local started=$SECONDS
+        "$gen" "$db" "$2" "$3" "$work/$1.token" >"$work/$1.user"
+        echo "   took $((SECONDS - started)) s" >&2
+    fi
+    cat "$work/$1.user"
+}
+big_user=$(generate big 10000 1000000)
+small_user=$(generate small 10 9)
+big="$work/big.db"
+small="$work/small.db"
+chmod 600 "$work"/*.token
+ls -l "$big" "$small" | awk '{print "   " $5 " bytes  " $9}'
+
+# Stay out of any login session and token of the person running this.
+unset OSMO_TOKEN OSMO_TOKEN_FILE OSMO_DB
+export OSMO_CONFIG_FILE_DIR="$work/config"
+
+results="$work/results.tsv"
+: >"$results"
+
+# measure LABEL FLOOR_LABEL [hyperfine options...] -- COMMAND...
+measure() {
+    local label=$1 floor=$2
+    shift 2
+    local opts=()
+    while [[ $1 != -- ]]; do opts+=("$1"); shift; done
+    shift
+    local json="$work/hf.json"
+    # -N runs the command without a shell; it splits the string as a shell would.
+    hyperfine -N --style none --warmup 5 --runs "${RUNS:-100}" "${opts[@]}" \
+        --export-json "$json" -- "$(printf '%q ' "$@")" >/dev/null
+    local median min max rss
+    read -r median min max < <(jq -r '.results[0] | "\(.median) \(.min) \(.max)"' "$json")
+    /usr/bin/time -o "$work/time.out" -f '%M' "$@" >/dev/null 2>&1 || true
+    rss=$(tail -1 "$work/time.out")
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "${floor:--}" "$median" "$min" "$max" "$rss" >>"$results"
+    printf '   %-44s %8.2f ms\n' "$label" "$(jq -n "$median * 1000")"
+}
+
+q_list="SELECT t.name, t.description, t.expires_at, group_concat(r.role, ', ') FROM tokens t LEFT JOIN token_roles r ON r.token_id = t.id WHERE t.user_id = '$big_user' GROUP BY t.id ORDER BY t.name"
+q_user="SELECT u.created_at, u.created_by, r.role, r.assigned_by, r.assigned_at FROM users u JOIN user_roles r ON r.user_id = u.id WHERE u.id = '$big_user' ORDER BY r.role"
+q_roles="SELECT r.role, r.assigned_by, r.assigned_at FROM tokens t JOIN token_roles r ON r.token_id = t.id WHERE t.user_id = '$big_user' AND t.name = 'measured' ORDER BY r.role"
+
+echo "== measuring (median of ${RUNS:-100} runs each)"
+measure "process floor: true" "" -- /bin/true
+measure "osmo --version" "process floor: true" -- "$osmo" --version
+measure "sqlite3: token list query" "" -- sqlite3 -readonly "$big" "$q_list"
+measure "osmo token list -u U" "sqlite3: token list query" -- "$osmo" --db "$big" token list -u "$big_user"
+measure "sqlite3: user get query" "" -- sqlite3 -readonly "$big" "$q_user"
+measure "osmo user get U" "sqlite3: user get query" -- "$osmo" --db "$big" user get "$big_user"
+measure "sqlite3: token roles query" "" -- sqlite3 -readonly "$big" "$q_roles"
+measure "osmo token roles measured -u U" "sqlite3: token roles query" -- "$osmo" --db "$big" token roles measured -u "$big_user"
+measure "osmo token verify (10 tokens)" "" -- "$osmo" --db "$small" token verify --token-file "$work/small.token"
+measure "osmo token verify (1M tokens)" "osmo token verify (10 tokens)" -- "$osmo" --db "$big" token verify --token-file "$work/big.token"
+# Each timed run creates what its --prepare deleted; make the first delete find something.
+"$osmo" --db "$big" token set bench-set -u "$big_user" >/dev/null
+measure "osmo token set" "" --prepare "$osmo --db $big token delete bench-set -u $big_user" \
+    -- "$osmo" --db "$big" token set bench-set -u "$big_user"
+"$osmo" --db "$big" token delete bench-set -u "$big_user" >/dev/null
+"$osmo" --db "$big" user create bench-new -r osmo-user >/dev/null
+measure "osmo user create" "" --prepare "$osmo --db $big user delete bench-new -f" \
+    -- "$osmo" --db "$big" user create bench-new -r osmo-user
+"$osmo" --db "$big" user delete bench-new -f >/dev/null
+
+# htpasswd with bcrypt and 10,000 entries: what a lab might use instead.
+pw="$work/htpasswd"
+line=$(htpasswd -nbB template secret-password)
+hash=${line#template:}
+awk -v h="$hash" 'BEGIN { for (i = 0; i < 10000; i++) printf "user%05d:%s\n", i, h }' >"$pw"
+htpasswd -bB "$pw" bench-new secret-password 2>/dev/null
+measure "htpasswd -B add a user (10k entries)" "" --prepare "htpasswd -D $pw bench-new" \
+    -- htpasswd -bB "$pw" bench-new secret-password
+measure "htpasswd verify a user (10k entries)" "" -- htpasswd -vb "$pw" user05000 secret-password
+# Peers for the write and verify rows.
+peer_add="htpasswd -B add a user (10k entries)"
+peer_verify="htpasswd verify a user (10k entries)"
+
+echo
+table=$(
+    printf '| command | median | min – max | ratio | to | peak RSS |\n'
+    printf '|---|---:|---:|---:|---|---:|\n'
+    while IFS=$'\t' read -r label floor median min max rss; do
+        case $label in
+            "osmo token set" | "osmo user create") floor=$peer_add ;;
+            "osmo token verify (10 tokens)") floor=$peer_verify ;;
+        esac
+        ratio=""
+        if [[ $floor != - ]]; then
+            base=$(awk -F'\t' -v f="$floor" '$1 == f { print $3 }' "$results")
+            ratio=$(jq -n "$median / $base * 100 | round / 100")x
+        fi
+        printf '| %s | %.2f ms | %.2f – %.2f ms | %s | %s | %.1f MiB |\n' "$label" \
+            "$(jq -n "$median * 1000")" "$(jq -n "$min * 1000")" "$(jq -n "$max * 1000")" \
+            "$ratio" "${floor#-}" "$(jq -n "$rss / 1024")"
+    done <"$results"
+)
+echo "$table"
+
+cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
+{
+    echo "# Benchmark results"
+    echo
+    echo "Made by \`bash bench/run.sh\` on $(date -u '+%Y-%m-%d %H:%M UTC'): $(nproc) cores ($cpu),"
+    echo "$(free -g | awk '/Mem:/ { print $2 }') GiB, $(uname -sr), osmo $("$osmo" --version | cut -d' ' -f2)."
+    echo "Whole-process times from hyperfine (\`-N\`, ${RUNS:-100} runs after 5 warm-ups); peak RSS"
+    echo "from \`/usr/bin/time -f %M\`. \`big\` has 10,000 users and 1,000,001 tokens (two roles each);"
+    echo "\`small\` has 10 users and 10 tokens. U is $big_user, who owns 101 of the tokens."
+    echo
+    echo "$table"
+    echo
+    echo "Budgets (DESIGN §8): \`--version\` ≤ 2 ms; \`token list -u U\`, \`user get\`, \`token roles\`"
+    echo "≤ 5 ms and ≤ 2× sqlite3; \`token verify\` ≤ 5 ms and ≤ 1.2× its 10-token time;"
+    echo "\`token set\` ≤ 15 ms; peak RSS ≤ 32 MiB."
+} >"$root/bench/RESULTS.md"
+echo
+echo "wrote bench/RESULTS.md"
