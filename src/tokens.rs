@@ -181,17 +181,7 @@ pub fn issue(
             Some(&owner),
             "ok",
         )?;
-        Ok(TokenIssued {
-            id: fresh.token.public_id().to_string(),
-            token: fresh.token.clone(),
-            token_name: name.clone(),
-            user_name: owner.clone(),
-            description: req.description.to_string(),
-            roles,
-            created_at: Timestamp(now),
-            expires_at: Timestamp(fresh.expires_at),
-            announce,
-        })
+        Ok(fresh.issued(&name, &owner, req.description, roles, announce))
     })
 }
 
@@ -295,6 +285,28 @@ impl Fresh {
             token,
             hash,
         })
+    }
+
+    /// The result shown once the token is committed.
+    fn issued(
+        &self,
+        name: &str,
+        owner: &str,
+        description: &str,
+        roles: Vec<String>,
+        announce: Announce,
+    ) -> TokenIssued {
+        TokenIssued {
+            id: self.token.public_id().to_string(),
+            token: self.token.clone(),
+            token_name: name.to_string(),
+            user_name: owner.to_string(),
+            description: description.to_string(),
+            roles,
+            created_at: Timestamp(self.now),
+            expires_at: Timestamp(self.expires_at),
+            announce,
+        }
     }
 }
 
@@ -539,20 +551,11 @@ pub fn rotate(
         )?;
         let mut roles: Vec<String> = grants.into_iter().map(|(role, _, _)| role).collect();
         roles.sort();
-        Ok(TokenIssued {
-            id: fresh.token.public_id().to_string(),
-            token: fresh.token.clone(),
-            token_name: name.to_string(),
-            user_name: owner.clone(),
-            description: old.description,
-            roles,
-            created_at: Timestamp(fresh.now),
-            expires_at: Timestamp(fresh.expires_at),
-            announce: Announce::Osmo {
-                for_user: user.is_some(),
-                roles_given: false,
-            },
-        })
+        let announce = Announce::Osmo {
+            for_user: user.is_some(),
+            roles_given: false,
+        };
+        Ok(fresh.issued(name, &owner, &old.description, roles, announce))
     })
 }
 
