@@ -19,6 +19,7 @@ use crate::{audit, time};
 pub const DEFAULT_ADMIN: &str = "admin";
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+const WAL_SIZE_LIMIT: i64 = 4 << 20;
 
 pub struct Store {
     conn: Connection,
@@ -73,6 +74,11 @@ impl Store {
             Connection::open_with_flags(path, flags).map_err(|err| unusable(format!("{err}.")))?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
         persist_wal(&conn);
+        // With a persistent WAL, a non-negative limit makes the last connection truncate
+        // the WAL to zero after its closing checkpoint. Without it the WAL keeps its old
+        // frames, the next process's recovery counts them as live again, and every
+        // closing checkpoint copies them all once more while the WAL keeps growing.
+        conn.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT)?;
         Ok(Store {
             conn,
             path: path.to_path_buf(),

@@ -169,3 +169,17 @@ fn a_first_schema_database_upgrades_in_place() {
     env.ok(&["role", "list"]);
     assert_eq!(before, env.dump());
 }
+
+/// The -wal file is kept between processes but emptied by the last one to close, so it
+/// cannot grow and no process has to replay what earlier ones already checkpointed.
+#[test]
+fn the_wal_is_emptied_when_the_last_process_exits() {
+    let env = Env::new();
+    for i in 0..5 {
+        env.ok(&["user", "create", &format!("u{i}"), "-r", "osmo-user"]);
+        env.ok(&["token", "set", "t", "-u", &format!("u{i}")]);
+    }
+    let mut wal = env.db().into_os_string();
+    wal.push("-wal");
+    assert_eq!(fs::metadata(&wal).unwrap().len(), 0);
+}
