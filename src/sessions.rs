@@ -10,13 +10,13 @@ use std::path::{Path, PathBuf};
 use rusqlite::OptionalExtension;
 use serde::{Deserialize, Serialize};
 
+use crate::audit;
 use crate::error::{Error, Result};
 use crate::settings::Settings;
 use crate::store::Store;
 use crate::time::{self, Timestamp};
 use crate::token::{self, Secret};
 use crate::tokens::{self, Rejection};
-use crate::{audit, users};
 
 const SESSION_ID_LEN: usize = 16;
 
@@ -129,11 +129,7 @@ pub fn resume(store: &mut Store, settings: &Settings, entry: &Entry) -> Result<R
     }
     let idle = now - last_used;
     if idle >= settings.session_idle_timeout.seconds || expires_at <= now {
-        store.write(|tx| {
-            tx.prepare_cached("DELETE FROM sessions WHERE id = ?1")?
-                .execute([&entry.session_id])?;
-            Ok(())
-        })?;
+        end(store, &entry.session_id)?;
         return Err(if expires_at <= now {
             ended("its token expired")
         } else {
@@ -155,12 +151,7 @@ pub fn resume(store: &mut Store, settings: &Settings, entry: &Entry) -> Result<R
             Ok(())
         })?;
     }
-    let conn = store.conn();
-    let roles = conn
-        .prepare_cached("SELECT role FROM token_roles WHERE token_id = ?1 ORDER BY role")?
-        .query_map([row_id], |row| row.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
-    users::require(conn, &user_name)?;
+    let roles = tokens::role_names(store.conn(), row_id)?;
     Ok(Resumed {
         token: tokens::Verified {
             row_id,

@@ -168,9 +168,13 @@ pub fn issue(
             )));
         }
         check_limit(tx, &owner, settings.max_tokens_per_user, now, None)?;
-        let grants: Vec<Grant> = roles
+        let grants: Vec<RoleGrant> = roles
             .iter()
-            .map(|role| (role.clone(), caller.user.clone(), now))
+            .map(|role| RoleGrant {
+                role_name: role.clone(),
+                assigned_by: caller.user.clone(),
+                assigned_at: Timestamp(now),
+            })
             .collect();
         insert(
             tx,
@@ -265,9 +269,6 @@ fn check_limit(
     Ok(())
 }
 
-/// A role given to a token: (role, assigned by, assigned at).
-type Grant = (String, String, i64);
-
 /// A new token, its hash and its expiry, made before the write lock is taken so that
 /// parallel callers wait less.
 struct Fresh {
@@ -326,7 +327,7 @@ fn insert(
     name: &str,
     description: &str,
     created_by: &str,
-    grants: &[Grant],
+    grants: &[RoleGrant],
 ) -> Result<()> {
     tx.prepare_cached(
         "INSERT INTO tokens (public_id, user_id, name, description, secret_hash, created_at, created_by, expires_at)
@@ -347,8 +348,8 @@ fn insert(
         "INSERT INTO token_roles (token_id, user_id, role, assigned_by, assigned_at)
          VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
-    for (role, by, at) in grants {
-        grant.execute((row_id, owner, role, by, at))?;
+    for g in grants {
+        grant.execute((row_id, owner, &g.role_name, &g.assigned_by, g.assigned_at.0))?;
     }
     Ok(())
 }
@@ -396,7 +397,23 @@ fn roles_by_token(conn: &Connection, owner: Option<&str>) -> Result<HashMap<i64,
     Ok(roles)
 }
 
-fn role_names(conn: &Connection, token_id: i64) -> Result<Vec<String>> {
+/// A token's grants, sorted by role.
+fn grants(conn: &Connection, token_id: i64) -> Result<Vec<RoleGrant>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT role, assigned_by, assigned_at FROM token_roles WHERE token_id = ?1 ORDER BY role",
+    )?;
+    let grants = stmt.query_map([token_id], |row| {
+        Ok(RoleGrant {
+            role_name: row.get(0)?,
+            assigned_by: row.get(1)?,
+            assigned_at: Timestamp(row.get(2)?),
+        })
+    })?;
+    Ok(grants.collect::<rusqlite::Result<_>>()?)
+}
+
+/// A token's role names, sorted.
+pub(crate) fn role_names(conn: &Connection, token_id: i64) -> Result<Vec<String>> {
     let mut stmt =
         conn.prepare_cached("SELECT role FROM token_roles WHERE token_id = ?1 ORDER BY role")?;
     let names = stmt.query_map([token_id], |row| row.get(0))?;
@@ -492,20 +509,10 @@ pub fn roles(store: &Store, caller: &Caller, name: &str, user: Option<&str>) -> 
     validate::token_name(name)?;
     let conn = store.conn();
     let row = find(conn, &owner, name)?;
-    let mut stmt = conn.prepare_cached(
-        "SELECT role, assigned_by, assigned_at FROM token_roles WHERE token_id = ?1 ORDER BY role",
-    )?;
-    let grants = stmt.query_map([row.id], |row| {
-        Ok(RoleGrant {
-            role_name: row.get(0)?,
-            assigned_by: row.get(1)?,
-            assigned_at: Timestamp(row.get(2)?),
-        })
-    })?;
     Ok(TokenRoles {
         user_name: owner,
         token_name: name.to_string(),
-        roles: grants.collect::<rusqlite::Result<_>>()?,
+        roles: grants(conn, row.id)?,
     })
 }
 
@@ -532,12 +539,7 @@ pub fn rotate(
             Some(old.id),
         )?;
         // The new row keeps the old grants; deleting the old row ends its sessions.
-        let grants: Vec<Grant> = tx
-            .prepare_cached(
-                "SELECT role, assigned_by, assigned_at FROM token_roles WHERE token_id = ?1",
-            )?
-            .query_map([old.id], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
-            .collect::<rusqlite::Result<_>>()?;
+        let grants = grants(tx, old.id)?;
         tx.prepare_cached("DELETE FROM tokens WHERE id = ?1")?
             .execute([old.id])?;
         insert(
@@ -557,8 +559,7 @@ pub fn rotate(
             Some(&owner),
             "ok",
         )?;
-        let mut roles: Vec<String> = grants.into_iter().map(|(role, _, _)| role).collect();
-        roles.sort();
+        let roles = grants.into_iter().map(|g| g.role_name).collect();
         let announce = Announce::Osmo {
             for_user: user.is_some(),
             roles_given: false,
