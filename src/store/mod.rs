@@ -94,7 +94,9 @@ impl Store {
         // `write_durable`, which also survives a power cut.
         self.conn.pragma_update(None, "synchronous", "NORMAL")?;
         let latest = MIGRATIONS.len() as i64;
-        if version == latest && self.is_bootstrapped()? {
+        // Migrations and the bootstrap commit together, so an up-to-date schema has its
+        // first admin already.
+        if version == latest {
             return Ok(false);
         }
         self.use_wal()?;
@@ -150,11 +152,6 @@ impl Store {
             )));
         }
         Ok(version)
-    }
-
-    fn is_bootstrapped(&self) -> Result<bool> {
-        let found: Option<String> = crate::settings::stored(&self.conn, "operator-user")?;
-        Ok(found.is_some())
     }
 
     /// WAL lets readers run beside a writer; the mode is stored in the file, so this runs once.
