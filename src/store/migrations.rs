@@ -114,4 +114,34 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX tokens_by_owner ON tokens
         (user_id, name, public_id, description, created_at, expires_at, last_used_at);
     "#,
+    // 4: a token's internal id is never given to another token (DESIGN §2): without
+    // AUTOINCREMENT, SQLite hands a deleted or rotated token's id to the next insert, and
+    // a session or hash upgrade keyed by that id lands on the wrong token. SQLite cannot
+    // add AUTOINCREMENT in place, so the table is rebuilt (foreign keys are off while
+    // migrations run, so dropping the old table cascades nothing).
+    r#"
+    CREATE TABLE tokens_new (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        public_id    TEXT NOT NULL UNIQUE,
+        user_id      TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        name         TEXT NOT NULL,
+        description  TEXT NOT NULL DEFAULT '',
+        secret_hash  TEXT NOT NULL,
+        created_at   INTEGER NOT NULL,
+        created_by   TEXT NOT NULL,
+        expires_at   INTEGER NOT NULL,
+        last_used_at INTEGER,
+        UNIQUE (user_id, name),
+        UNIQUE (id, user_id)
+    ) STRICT;
+    INSERT INTO tokens_new (id, public_id, user_id, name, description, secret_hash,
+                            created_at, created_by, expires_at, last_used_at)
+        SELECT id, public_id, user_id, name, description, secret_hash,
+               created_at, created_by, expires_at, last_used_at
+        FROM tokens;
+    DROP TABLE tokens;
+    ALTER TABLE tokens_new RENAME TO tokens;
+    CREATE INDEX tokens_by_owner ON tokens
+        (user_id, name, public_id, description, created_at, expires_at, last_used_at);
+    "#,
 ];

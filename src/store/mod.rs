@@ -1,14 +1,16 @@
 //! The SQLite file: where it lives, how it is opened, migrated and bootstrapped.
 
 mod migrations;
+mod probe;
 
 use std::fs::{self, DirBuilder, OpenOptions};
 use std::io::ErrorKind;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::{Connection, ErrorCode, OpenFlags, Transaction, TransactionBehavior};
+use rusqlite::config::DbConfig;
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 pub use migrations::{APPLICATION_ID, MIGRATIONS};
 
@@ -24,6 +26,7 @@ const WAL_SIZE_LIMIT: i64 = 4 << 20;
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    warnings: Vec<String>,
 }
 
 /// The database path: `--db`/`$OSMO_DB` (already merged by clap), else the data dir.
@@ -64,7 +67,9 @@ impl Store {
         let unusable = |why: String| Error::Database(format!("Cannot use database {shown}: {why}"));
         match fs::metadata(path) {
             Ok(meta) if meta.is_dir() => return Err(unusable("it is a directory.".into())),
-            Ok(_) => {}
+            Ok(meta) => {
+                probe::existing(path, &meta)?;
+            }
             Err(err) if err.kind() == ErrorKind::NotFound => create_private(path)
                 .map_err(|err| Error::Database(format!("Cannot create database {shown}: {err}")))?,
             Err(err) => return Err(unusable(err.to_string())),
@@ -82,6 +87,7 @@ impl Store {
         Ok(Store {
             conn,
             path: path.to_path_buf(),
+            warnings: open_to_others(path),
         })
     }
 
@@ -89,7 +95,6 @@ impl Store {
     /// and bootstraps a new database, all in one exclusive transaction.
     fn migrate(&mut self, admin: &str) -> Result<bool> {
         let version = self.check_schema()?;
-        self.conn.pragma_update(None, "foreign_keys", true)?;
         // WAL with NORMAL survives a killed process; commits that hand out a secret use
         // `write_durable`, which also survives a power cut.
         self.conn.pragma_update(None, "synchronous", "NORMAL")?;
@@ -97,9 +102,20 @@ impl Store {
         // Migrations and the bootstrap commit together, so an up-to-date schema has its
         // first admin already.
         if version == latest {
+            self.conn.pragma_update(None, "foreign_keys", true)?;
             return Ok(false);
         }
+        if version == 0 {
+            // Mark the file as ours while it is still in rollback mode, so the mark is in
+            // the file itself (not only in a WAL) from the first byte: a process that looks
+            // at it meanwhile never mistakes it for someone else's database.
+            self.conn
+                .pragma_update(None, "application_id", APPLICATION_ID)?;
+        }
         self.use_wal()?;
+        // A migration may rebuild a table that others refer to (SQLite's documented
+        // procedure): foreign keys are off while it runs and checked before it commits.
+        self.conn.pragma_update(None, "foreign_keys", false)?;
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Exclusive)?;
@@ -110,48 +126,41 @@ impl Store {
             tx.pragma_update(None, "user_version", done as i64 + 1)?;
         }
         tx.pragma_update(None, "application_id", APPLICATION_ID)?;
+        let broken: i64 =
+            tx.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+                r.get(0)
+            })?;
+        if broken != 0 {
+            return Err(Error::Database(format!(
+                "Upgrading {} would break {broken} references between rows; it was left unchanged.",
+                self.path.display()
+            )));
+        }
         let created = bootstrap(&tx, admin)?;
         tx.commit()?;
+        self.conn.pragma_update(None, "foreign_keys", true)?;
         Ok(created)
     }
 
-    /// Returns the schema version, refusing files that are not osmo databases or are newer.
+    /// The schema version of a file `probe` found to be ours, or empty. A file it let
+    /// through on its header alone is refused here if it is newer or damaged, and then
+    /// closed without the checkpoint that would rewrite it.
     fn check_schema(&self) -> Result<i64> {
-        let not_ours = |why: &str| {
-            Error::Database(format!(
-                "{} is not an osmo database ({why}); it was left unchanged.",
-                self.path.display()
-            ))
+        let read = || -> rusqlite::Result<i64> {
+            self.conn
+                .query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(()))?;
+            self.conn
+                .pragma_query_value(None, "user_version", |r| r.get(0))
         };
-        let read = || -> rusqlite::Result<(i64, i64, i64)> {
-            let app: i64 = self
-                .conn
-                .pragma_query_value(None, "application_id", |r| r.get(0))?;
-            let version: i64 = self
-                .conn
-                .pragma_query_value(None, "user_version", |r| r.get(0))?;
-            let objects: i64 =
-                self.conn
-                    .query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))?;
-            Ok((app, version, objects))
+        let refused = match read().map_err(|err| probe::unreadable(&self.path, err)) {
+            Ok(version) if version > MIGRATIONS.len() as i64 => probe::newer(&self.path, version),
+            Ok(version) => return Ok(version),
+            Err(err) => err,
         };
-        let (app, version, objects) = read().map_err(|err| match err.sqlite_error_code() {
-            Some(ErrorCode::NotADatabase) => not_ours("not an SQLite file"),
-            Some(ErrorCode::DatabaseCorrupt) => not_ours("the file is corrupt"),
-            _ => Error::from(err),
-        })?;
-        if app != APPLICATION_ID && (version != 0 || objects != 0) {
-            return Err(not_ours("an SQLite file that belongs to something else"));
-        }
-        let latest = MIGRATIONS.len() as i64;
-        if version > latest {
-            return Err(Error::Database(format!(
-                "{} was written by a newer osmo (schema version {version}; this osmo {} knows up to {latest}). Upgrade osmo to use it; the file was left unchanged.",
-                self.path.display(),
-                env!("CARGO_PKG_VERSION"),
-            )));
-        }
-        Ok(version)
+        let _ = self
+            .conn
+            .set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true);
+        Err(refused)
     }
 
     /// WAL lets readers run beside a writer; the mode is stored in the file, so this runs once.
@@ -168,6 +177,21 @@ impl Store {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Warnings about the file found while opening it, for the caller to print.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    /// Runs `f` in one read transaction: everything it reads comes from one snapshot.
+    pub fn read<T>(&mut self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Deferred)?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
     }
 
     pub fn conn(&self) -> &Connection {
@@ -209,6 +233,26 @@ fn persist_wal(conn: &Connection) {
             (&raw mut on).cast(),
         );
     }
+}
+
+/// The file's permissions are the trust boundary (DESIGN §2): whoever may write the file,
+/// or its folder, is an admin of it. Says so, as ssh does for keys.
+fn open_to_others(path: &Path) -> Vec<String> {
+    let folder = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    [(path, "600"), (folder, "700")]
+        .into_iter()
+        .filter(|(p, _)| fs::metadata(p).is_ok_and(|m| m.mode() & 0o022 != 0))
+        .map(|(p, mode)| {
+            format!(
+                "{} is writable by group or others: anyone who can write it is an admin (chmod {mode} {})",
+                p.display(),
+                p.display()
+            )
+        })
+        .collect()
 }
 
 /// Creates the database file (0600) and any missing folders (0700) before SQLite opens it.
