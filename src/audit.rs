@@ -22,6 +22,19 @@ pub fn record(
     Ok(())
 }
 
+/// Records a refused attempt (exit 3, a failed session resume) with outcome `denied`.
+/// Best effort: the caller's answer is the refusal, and a database that cannot take the
+/// record (busy, read-only) must not turn it into another error.
+pub fn record_denial(
+    store: &mut crate::store::Store,
+    actor: &str,
+    action: &str,
+    target: &str,
+    subject: Option<&str>,
+) {
+    let _ = store.write(|tx| record(tx, actor, action, target, subject, "denied"));
+}
+
 /// One event of `audit list`.
 #[derive(Debug, serde::Serialize)]
 pub struct Event {

@@ -14,7 +14,7 @@ pub mod settings;
 pub mod store;
 pub mod time;
 pub mod token;
-pub mod token_file;
+pub mod token_input;
 pub mod tokens;
 pub mod users;
 pub mod validate;

@@ -38,10 +38,11 @@ pub struct RoleDeleted {
 
 /// Names each role once, in the order first given, after checking its shape.
 pub fn dedup(names: &[String]) -> Result<Vec<String>> {
-    let mut out: Vec<String> = Vec::with_capacity(names.len());
+    let mut seen = std::collections::HashSet::with_capacity(names.len());
+    let mut out: Vec<String> = Vec::new();
     for name in names {
         validate::role_name(name)?;
-        if !out.contains(name) {
+        if seen.insert(name.as_str()) {
             out.push(name.clone());
         }
     }

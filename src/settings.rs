@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::audit;
 use crate::error::{Error, Result};
-use crate::identity::{Caller, Need};
+use crate::identity::{Caller, Login, Need};
 use crate::store::Store;
 use crate::time::Span;
 
@@ -161,13 +161,20 @@ pub fn get(store: &Store, caller: &Caller, key: &str) -> Result<Setting> {
     })
 }
 
-/// Validates `value` for `key` and stores it.
+/// Validates `value` for `key` and stores it in its canonical form (`+5` as `5`).
 pub fn set(store: &mut Store, caller: &Caller, key: &str, value: &str) -> Result<SettingChanged> {
     caller.authorize(Need::Admin("Changing settings"))?;
     default_of(key)?;
     store.write(|tx| {
-        check(tx, key, value)?;
-        put(tx, key, value)?;
+        let value = check(tx, key, value)?;
+        // The operator exists only while operator-access is on: turning it off from the
+        // operator would leave nobody able to turn it back on.
+        if key == "operator-access" && value == "false" && caller.login == Login::Operator {
+            return Err(Error::conflict(
+                "Cannot turn operator-access off as the local operator: log in with a token that holds osmo-admin first, or nobody could turn it back on.",
+            ));
+        }
+        put(tx, key, &value)?;
         audit::record(
             tx,
             &caller.user,
@@ -178,23 +185,20 @@ pub fn set(store: &mut Store, caller: &Caller, key: &str, value: &str) -> Result
         )?;
         Ok(SettingChanged(Setting {
             key: key.to_string(),
-            value: value.to_string(),
+            value,
         }))
     })
 }
 
-/// Validates `value` for `key`, including the two lifetimes against each other.
-fn check(conn: &Connection, key: &str, value: &str) -> Result<()> {
+/// Validates `value` for `key`, including the two lifetimes against each other, and
+/// returns the form to store.
+fn check(conn: &Connection, key: &str, value: &str) -> Result<String> {
     let lifetime = |text: &str| {
         Span::parse(text).map_err(|err| Error::invalid(format!("{err} (setting {key})")))
     };
     match key {
-        "max-tokens-per-user" => {
-            parse_count(value)?;
-        }
-        "operator-access" => {
-            parse_bool(value)?;
-        }
+        "max-tokens-per-user" => return Ok(parse_count(value)?.to_string()),
+        "operator-access" => return Ok(parse_bool(value)?.to_string()),
         "session-idle-timeout" => {
             lifetime(value)?;
         }
@@ -219,5 +223,5 @@ fn check(conn: &Connection, key: &str, value: &str) -> Result<()> {
         }
         _ => unreachable!("default_of accepted an unknown key"),
     }
-    Ok(())
+    Ok(value.to_string())
 }

@@ -59,12 +59,87 @@ pub fn description(text: &str) -> Result<()> {
             "Description is too long: at most {DESCRIPTION_MAX} characters."
         )));
     }
-    if text.chars().any(char::is_control) {
+    if text.chars().any(is_hidden) {
         return Err(Error::invalid(
-            "Description must not contain control characters (newlines, tabs, escapes).",
+            "Description must not contain control or invisible formatting characters (newlines, tabs, escapes, bidi overrides, zero-width characters, line separators).",
         ));
     }
     Ok(())
+}
+
+/// The URL given to `login`: shown by `profile list`, so it must be a plain
+/// `http://` or `https://` URL, with nothing that could move or hide text on a terminal.
+pub fn login_url(url: &str) -> Result<()> {
+    let rest = ["http://", "https://"].iter().find_map(|scheme| {
+        url.get(..scheme.len())
+            .filter(|head| head.eq_ignore_ascii_case(scheme))
+            .map(|_| &url[scheme.len()..])
+    });
+    match rest {
+        Some(rest)
+            if !rest.is_empty() && !url.chars().any(|c| c.is_whitespace() || is_hidden(c)) =>
+        {
+            Ok(())
+        }
+        _ => Err(Error::invalid(format!(
+            "Invalid URL {}: use an http:// or https:// URL without spaces or control characters.",
+            quoted(url)
+        ))),
+    }
+}
+
+/// Characters that change how text around them looks instead of showing themselves:
+/// Unicode categories Cc (controls), Cf (format: bidi overrides, zero-width characters),
+/// Zl and Zp (line and paragraph separators). `role create viewer -d $'read only\u202e
+/// nimda lluf'` would otherwise display as "full admin".
+pub fn is_hidden(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') || is_format(c)
+}
+
+/// Unicode 16's category Cf.
+fn is_format(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{0600}'..='\u{0605}'
+            | '\u{061C}'
+            | '\u{06DD}'
+            | '\u{070F}'
+            | '\u{0890}'..='\u{0891}'
+            | '\u{08E2}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206F}'
+            | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}'
+            | '\u{110BD}'
+            | '\u{110CD}'
+            | '\u{13430}'..='\u{1343F}'
+            | '\u{1BCA0}'..='\u{1BCA3}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0001}'
+            | '\u{E0020}'..='\u{E007F}'
+    )
+}
+
+/// `text` with every hidden character (`is_hidden`) but newlines shown as an escape
+/// (`\u{1b}`), for text that reaches a terminal.
+pub fn escape_hidden(text: &str, keep_newlines: bool) -> std::borrow::Cow<'_, str> {
+    let hidden = |c: char| is_hidden(c) && !(keep_newlines && c == '\n');
+    if !text.chars().any(hidden) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if hidden(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// Quotes a value for an error message, escaping control characters and
@@ -128,6 +203,47 @@ mod tests {
         assert!(description(&"d".repeat(257)).is_err());
         assert!(description("two\nlines").is_err());
         assert!(description("esc\u{1b}[31m").is_err());
+        for hidden in [
+            "read only\u{202e} nimda",
+            "zero\u{200b}width",
+            "line\u{2028}sep",
+            "tag\u{e0041}",
+        ] {
+            assert!(description(hidden).is_err(), "{hidden:?}");
+        }
+        assert!(description("café – naïve 日本").is_ok());
+    }
+
+    #[test]
+    fn login_urls() {
+        for ok in [
+            "https://osmo.example.com",
+            "http://localhost:8080/x?y=1",
+            "HTTPS://A",
+        ] {
+            assert!(login_url(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "https://",
+            "ftp://x",
+            "osmo.example.com",
+            "https://x y",
+            "https://x\u{1b}[2J",
+            "https://x\u{202e}",
+        ] {
+            assert!(login_url(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn hidden_characters_are_escaped() {
+        assert_eq!(escape_hidden("a\u{1b}[2J\nb", true), "a\\u{1b}[2J\nb");
+        assert_eq!(escape_hidden("a\nb\u{202e}", false), "a\\u{a}b\\u{202e}");
+        assert!(matches!(
+            escape_hidden("plain", false),
+            std::borrow::Cow::Borrowed(_)
+        ));
     }
 
     #[test]

@@ -3,14 +3,14 @@
 use std::io::IsTerminal;
 use std::path::Path;
 
-use super::{Ctx, db_path, read_stdin_token, read_token_file, session_file_path};
+use super::{Ctx, db_path, open_store, read_stdin_token, read_token_file, session_file_path};
 use crate::audit;
 use crate::cli::Global;
 use crate::error::{Error, Result};
 use crate::identity::Profile;
 use crate::output::emit;
 use crate::sessions::{self, Entry, LoginSummary, LogoutSummary, SessionFile};
-use crate::store::Store;
+use crate::validate;
 
 pub fn login(
     global: &Global,
@@ -24,6 +24,9 @@ pub fn login(
             "Login method {method} is not available: this local osmo has no identity provider. Use --method token."
         )));
     }
+    if let Some(url) = url {
+        validate::login_url(url)?;
+    }
     let presented = match (token, token_file) {
         (Some(token), _) => token.trim().to_string(),
         (None, Some(path)) => read_token_file(path)?,
@@ -36,9 +39,11 @@ pub fn login(
         (None, None) => read_stdin_token()?,
     };
     let path = db_path(global)?;
-    let mut store = Store::open(&path)?;
+    let mut store = open_store(&path)?;
     let session_path = session_file_path()?;
-    // Read the session file first, so a damaged one stops us before a session is opened.
+    // Read the session file first, so a damaged one stops us before a session is opened,
+    // and hold its lock until the new session is written, so a parallel login's is kept.
+    let lock = SessionFile::lock(&session_path)?;
     let mut file = SessionFile::load(&session_path)?;
     let logged_in = sessions::login(&mut store, &presented, url)?;
     let key = sessions::database_key(&path);
@@ -54,10 +59,11 @@ pub fn login(
             url: url.map(str::to_string),
         },
     );
-    if let Err(err) = file.save() {
+    if let Err(err) = file.save(&lock) {
         sessions::end(&mut store, &logged_in.session_id)?;
         return Err(err);
     }
+    drop(lock);
     emit(
         global.format_type,
         &LoginSummary {
@@ -70,16 +76,26 @@ pub fn login(
 
 pub fn logout(global: &Global) -> Result<()> {
     let path = db_path(global)?;
-    let mut file = SessionFile::load(&session_file_path()?)?;
-    let entry = file.remove(&sessions::database_key(&path));
-    if let Some(entry) = &entry {
-        // Never create a database just to log out of it.
-        if path.exists() {
-            let mut store = Store::open(&path)?;
-            sessions::end(&mut store, &entry.session_id)?;
+    let session_path = session_file_path()?;
+    let key = sessions::database_key(&path);
+    // Only a file that holds a session for this database is worth its lock.
+    let entry = match SessionFile::load(&session_path)?.get(&key) {
+        None => None,
+        Some(_) => {
+            let lock = SessionFile::lock(&session_path)?;
+            let mut file = SessionFile::load(&session_path)?;
+            let entry = file.remove(&key);
+            if let Some(entry) = &entry {
+                // Never create a database just to log out of it.
+                if path.exists() {
+                    let mut store = open_store(&path)?;
+                    sessions::end(&mut store, &entry.session_id)?;
+                }
+                file.save(&lock)?;
+            }
+            entry
         }
-        file.save()?;
-    }
+    };
     emit(
         global.format_type,
         &LogoutSummary {
@@ -88,11 +104,11 @@ pub fn logout(global: &Global) -> Result<()> {
     )
 }
 
-pub fn profile(ctx: Ctx) -> Result<()> {
+pub fn profile(ctx: &mut Ctx) -> Result<()> {
     emit(ctx.format, &Profile::of(&ctx.caller))
 }
 
-pub fn audit(ctx: Ctx, user: Option<&str>, count: u32) -> Result<()> {
+pub fn audit(ctx: &mut Ctx, user: Option<&str>, count: u32) -> Result<()> {
     emit(
         ctx.format,
         &audit::list(&ctx.store, &ctx.caller, user, count)?,

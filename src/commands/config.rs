@@ -6,7 +6,7 @@ use crate::error::Result;
 use crate::output::emit;
 use crate::settings;
 
-pub fn run(mut ctx: Ctx, cmd: ConfigCommand) -> Result<()> {
+pub fn run(ctx: &mut Ctx, cmd: ConfigCommand) -> Result<()> {
     let (store, caller, format) = (&mut ctx.store, &ctx.caller, ctx.format);
     match cmd {
         ConfigCommand::List => emit(format, &settings::list(store, caller)?),

@@ -1,6 +1,7 @@
 //! Runs a parsed command line: open the store, resolve the caller, call the library,
 //! hand the result to the output layer. No SQL and no formatting rules here.
 
+mod attempt;
 mod auth;
 mod config;
 mod role;
@@ -19,7 +20,9 @@ use crate::sessions::{self, SessionFile};
 use crate::settings::Settings;
 use crate::store::{self, Store};
 use crate::time::{self, Timestamp};
-use crate::{token_file, tokens, validate};
+use crate::{token_input, tokens, validate};
+
+use attempt::Attempt;
 
 /// What every data command works with.
 pub struct Ctx {
@@ -33,7 +36,7 @@ impl Ctx {
     /// Opens the database and resolves the caller (DESIGN §2).
     fn open(global: &Global) -> Result<Ctx> {
         let path = db_path(global)?;
-        let mut store = Store::open(&path)?;
+        let mut store = open_store(&path)?;
         let settings = Settings::load(store.conn())?;
         let caller = identity::resolve(&mut store, &settings, &presented(&path)?)?;
         if let Some(token) = &caller.token {
@@ -46,30 +49,65 @@ impl Ctx {
             format: global.format_type,
         })
     }
+
+    /// Runs `command` as the resolved caller; a refusal (exit 3) is audited as `denied`.
+    fn run(
+        global: &Global,
+        attempt: Attempt,
+        command: impl FnOnce(&mut Ctx) -> Result<()>,
+    ) -> Result<()> {
+        let mut ctx = Ctx::open(global)?;
+        let result = command(&mut ctx);
+        if let Err(Error::Forbidden(_)) = &result {
+            attempt.record_denial(&mut ctx.store, &ctx.caller);
+        }
+        result
+    }
+}
+
+/// Opens the database and prints what it found worth a warning (a file others may write).
+fn open_store(path: &Path) -> Result<Store> {
+    let store = Store::open(path)?;
+    for warning in store.warnings() {
+        output::warn(warning);
+    }
+    Ok(store)
 }
 
 /// The credential this process was started with: `$OSMO_TOKEN`, `$OSMO_TOKEN_FILE`, or
-/// this database's login session.
+/// this database's login session. A variable that is set never falls through to the next
+/// source, even when it is empty: `OSMO_TOKEN="$UNSET"` must not act as the operator.
 fn presented(db: &Path) -> Result<Presented> {
     if let Some(token) = env_token() {
+        if token.is_empty() {
+            return Err(Error::Unauthenticated(
+                "OSMO_TOKEN is set but empty: set it to a token, or unset it.".into(),
+            ));
+        }
         return Ok(Presented::Token(token));
     }
-    if let Some(file) = env::var_os("OSMO_TOKEN_FILE").filter(|f| !f.is_empty()) {
+    if let Some(file) = env::var_os("OSMO_TOKEN_FILE") {
+        if file.is_empty() {
+            return Err(Error::invalid(
+                "OSMO_TOKEN_FILE is set but empty: set it to a file holding a token, or unset it.",
+            ));
+        }
         return Ok(Presented::Token(read_token_file(Path::new(&file))?));
     }
     let file = SessionFile::load(&session_file_path()?)?;
+    if let Some(warning) = file.warning() {
+        output::warn(warning);
+    }
     Ok(match file.get(&sessions::database_key(db)) {
         Some(entry) => Presented::Session(entry.clone()),
         None => Presented::Nothing,
     })
 }
 
-/// `$OSMO_TOKEN`, trimmed; empty counts as unset. A value that is not UTF-8 is still a
-/// token (a malformed one), so it cannot fall through to the next identity.
+/// `$OSMO_TOKEN`, trimmed: `Some("")` when it is set but blank. A value that is not UTF-8
+/// is still a token (a malformed one), so it cannot fall through to the next identity.
 fn env_token() -> Option<String> {
-    env::var_os("OSMO_TOKEN")
-        .map(|raw| raw.to_string_lossy().trim().to_string())
-        .filter(|token| !token.is_empty())
+    env::var_os("OSMO_TOKEN").map(|raw| raw.to_string_lossy().trim().to_string())
 }
 
 fn session_file_path() -> Result<PathBuf> {
@@ -77,8 +115,12 @@ fn session_file_path() -> Result<PathBuf> {
     sessions::default_path(dir.as_deref().map(Path::new))
 }
 
+/// A token from a file, or from standard input when the file is `-`.
 fn read_token_file(path: &Path) -> Result<String> {
-    let read = token_file::read_file(&store::expand_home(path))?;
+    if path == Path::new("-") {
+        return token_input::read_stream(&mut std::io::stdin().lock(), "standard input");
+    }
+    let read = token_input::read_file(&store::expand_home(path))?;
     if let Some(warning) = &read.warning {
         output::warn(warning);
     }
@@ -93,7 +135,7 @@ fn read_stdin_token() -> Result<String> {
             "No token given: pass --token-file FILE, set OSMO_TOKEN, or pipe the token on standard input.",
         ));
     }
-    token_file::read_line(&mut stdin.lock())
+    token_input::read_line(&mut stdin.lock())
 }
 
 /// `warning: access token NAME expires on YYYY-MM-DD at HH:MM UTC`, within 7 days.
@@ -115,6 +157,7 @@ fn db_path(global: &Global) -> Result<PathBuf> {
 
 pub fn run(cli: Cli) -> Result<()> {
     let global = &cli.global;
+    let attempt = Attempt::of(&cli.command);
     match cli.command {
         Command::Init { admin } => init(global, &admin),
         Command::Completion { shell } => {
@@ -135,19 +178,19 @@ pub fn run(cli: Cli) -> Result<()> {
             token_file.as_deref(),
         ),
         Command::Logout => auth::logout(global),
-        Command::Profile(ProfileCommand::List) => auth::profile(Ctx::open(global)?),
-        Command::Audit(AuditCommand::List { user, count }) => {
-            auth::audit(Ctx::open(global)?, user.as_deref(), count)
-        }
         // `verify` checks the token it is given; it does not authenticate its caller.
         Command::Token(TokenCommand::Verify { token_file, role }) => {
             token::verify(global, token_file.as_deref(), &role)
         }
-        Command::Token(cmd) => token::run(Ctx::open(global)?, cmd),
-        Command::Apitoken(cmd) => token::run_apitoken(Ctx::open(global)?, cmd),
-        Command::User(cmd) => user::run(Ctx::open(global)?, cmd),
-        Command::Role(cmd) => role::run(Ctx::open(global)?, cmd),
-        Command::Config(cmd) => config::run(Ctx::open(global)?, cmd),
+        Command::Profile(ProfileCommand::List) => Ctx::run(global, attempt, auth::profile),
+        Command::Audit(AuditCommand::List { user, count }) => Ctx::run(global, attempt, |ctx| {
+            auth::audit(ctx, user.as_deref(), count)
+        }),
+        Command::Token(cmd) => Ctx::run(global, attempt, |ctx| token::run(ctx, cmd)),
+        Command::Apitoken(cmd) => Ctx::run(global, attempt, |ctx| token::run_apitoken(ctx, cmd)),
+        Command::User(cmd) => Ctx::run(global, attempt, |ctx| user::run(ctx, cmd)),
+        Command::Role(cmd) => Ctx::run(global, attempt, |ctx| role::run(ctx, cmd)),
+        Command::Config(cmd) => Ctx::run(global, attempt, |ctx| config::run(ctx, cmd)),
     }
 }
 
@@ -176,7 +219,10 @@ fn init(global: &Global, admin: &str) -> Result<()> {
             path.display()
         )));
     }
-    let (_, created) = Store::open_or_init(&path, admin)?;
+    let (store, created) = Store::open_or_init(&path, admin)?;
+    for warning in store.warnings() {
+        output::warn(warning);
+    }
     if !created {
         return Err(Error::conflict(format!(
             "{} was initialized by another process; nothing was changed.",

@@ -6,7 +6,7 @@ use crate::error::Result;
 use crate::output::emit;
 use crate::roles;
 
-pub fn run(mut ctx: Ctx, cmd: RoleCommand) -> Result<()> {
+pub fn run(ctx: &mut Ctx, cmd: RoleCommand) -> Result<()> {
     let (store, caller, format) = (&mut ctx.store, &ctx.caller, ctx.format);
     match cmd {
         RoleCommand::List => emit(format, &roles::list(store, caller)?),

@@ -19,7 +19,7 @@ fn expiry(args: &ExpiryArgs) -> Expiry<'_> {
     }
 }
 
-pub fn run(mut ctx: Ctx, cmd: TokenCommand) -> Result<()> {
+pub fn run(ctx: &mut Ctx, cmd: TokenCommand) -> Result<()> {
     let (store, caller, format) = (&mut ctx.store, &ctx.caller, ctx.format);
     match cmd {
         TokenCommand::Set {
@@ -75,7 +75,7 @@ pub fn run(mut ctx: Ctx, cmd: TokenCommand) -> Result<()> {
     }
 }
 
-pub fn run_apitoken(mut ctx: Ctx, cmd: ApitokenCommand) -> Result<()> {
+pub fn run_apitoken(ctx: &mut Ctx, cmd: ApitokenCommand) -> Result<()> {
     let ApitokenCommand::Create {
         name,
         expiry_date,

@@ -6,7 +6,7 @@ use crate::error::Result;
 use crate::output::emit;
 use crate::users::{self, ListQuery};
 
-pub fn run(mut ctx: Ctx, cmd: UserCommand) -> Result<()> {
+pub fn run(ctx: &mut Ctx, cmd: UserCommand) -> Result<()> {
     let (store, caller, format) = (&mut ctx.store, &ctx.caller, ctx.format);
     match cmd {
         UserCommand::Create { id, roles } => {

@@ -5,6 +5,7 @@ use crate::audit::EventList;
 use crate::identity::Profile;
 use crate::sessions::{LoginSummary, LogoutSummary};
 use crate::tokens::{Invalid, Valid};
+use crate::validate;
 
 impl Render for LoginSummary {
     fn text(&self, out: &mut String) {
@@ -30,7 +31,8 @@ impl Render for Profile {
         out.push_str(&format!("user:\n  name: {}\n", self.user.name));
         out.push_str(&format!("login: {}\n", self.login));
         if let Some(url) = &self.url {
-            out.push_str(&format!("url: {url}\n"));
+            // Stored by an older osmo, a URL may hold anything: keep it on its line.
+            out.push_str(&format!("url: {}\n", validate::escape_hidden(url, false)));
         }
         if let Some(token) = &self.token {
             out.push_str(&format!(

@@ -6,6 +6,7 @@ mod roles;
 mod tokens;
 mod users;
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 use serde::Serialize;
@@ -15,6 +16,7 @@ use tabled::settings::style::HorizontalLine;
 use tabled::settings::{Padding, Style};
 
 use crate::error::{Error, Result};
+use crate::validate;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -31,10 +33,15 @@ pub trait Render: Serialize {
 /// Prints a result on stdout. A closed pipe (`osmo ... | head -1`) is not an error.
 pub fn emit<T: Render>(format: Format, value: &T) -> Result<()> {
     let mut doc = match format {
+        // Whatever came from outside (a login URL, an old stored description, a path)
+        // reaches the terminal escaped, never as raw control or bidi characters.
         Format::Text => {
             let mut out = String::new();
             value.text(&mut out);
-            out
+            match validate::escape_hidden(&out, true) {
+                Cow::Borrowed(_) => out,
+                Cow::Owned(escaped) => escaped,
+            }
         }
         Format::Json => serde_json::to_string_pretty(value).map_err(io::Error::from)?,
     };
@@ -57,7 +64,10 @@ pub fn error(format: Format, err: &Error) {
         return;
     }
     let text = match format {
-        Format::Text => format!("error: {err}\n"),
+        Format::Text => format!(
+            "error: {}\n",
+            validate::escape_hidden(&err.to_string(), false)
+        ),
         Format::Json => {
             #[derive(Serialize)]
             struct Body<'a> {
@@ -83,7 +93,11 @@ pub fn error(format: Format, err: &Error) {
 }
 
 pub fn warn(message: &str) {
-    let _ = writeln!(io::stderr(), "warning: {message}");
+    let _ = writeln!(
+        io::stderr(),
+        "warning: {}",
+        validate::escape_hidden(message, false)
+    );
 }
 
 /// An OSMO-style table: left-aligned header, a rule of `=` under it, no vertical borders.
@@ -91,7 +105,11 @@ pub fn table<const N: usize>(out: &mut String, headers: [&str; N], rows: Vec<[St
     let mut builder = Builder::with_capacity(rows.len() + 1, N);
     builder.push_record(headers);
     for row in rows {
-        builder.push_record(row);
+        // A cell is one line: a newline from old or outside data must not forge a row.
+        builder.push_record(row.map(|cell| match validate::escape_hidden(&cell, false) {
+            Cow::Borrowed(_) => cell,
+            Cow::Owned(escaped) => escaped,
+        }));
     }
     let mut table = builder.build();
     table

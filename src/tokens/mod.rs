@@ -21,8 +21,9 @@ mod verify;
 
 pub use verify::{
     Invalid, Rejection, USE_GRANULARITY, Valid, Verified, authenticate, check, expires_soon,
-    use_is_news, verify,
+    record_use, use_is_news, verify,
 };
+pub(crate) use verify::{record_failure, record_use_raw};
 
 /// How a new token is announced: OSMO's three lines or VAST's one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -540,6 +541,18 @@ pub fn rotate(
         )?;
         // The new row keeps the old grants; deleting the old row ends its sessions.
         let grants = grants(tx, old.id)?;
+        // Rotation hands out a secret, so it may not escalate either: a token caller
+        // can only rotate tokens whose roles its own token carries, expired ones too.
+        let bound = caller.token.as_ref().map(|t| &t.roles);
+        if let Some(g) = grants
+            .iter()
+            .find(|g| bound.is_some_and(|b| !b.contains(&g.role_name)))
+        {
+            return Err(Error::forbidden(format!(
+                "the token you are using does not carry role {}, so it cannot rotate token {name}, which does.",
+                g.role_name
+            )));
+        }
         tx.prepare_cached("DELETE FROM tokens WHERE id = ?1")?
             .execute([old.id])?;
         insert(

@@ -42,8 +42,9 @@ pub struct Verified {
     pub roles: Vec<String>,
     pub expires_at: Timestamp,
     pub last_used_at: Option<i64>,
-    /// The stored hash was made with older parameters.
-    pub needs_rehash: bool,
+    /// The stored hash, when it was made with older parameters: a rehash replaces exactly
+    /// this one, never a hash another token (or a rotation) wrote meanwhile.
+    pub outdated_hash: Option<String>,
 }
 
 /// How stale `last_used_at` may get before a use writes it again. Writing it on every
@@ -57,7 +58,9 @@ pub fn use_is_news(last_used_at: Option<i64>, now: i64, granularity: i64) -> boo
 }
 
 /// Checks a presented token against the database at instant `now`. The outer `Result` is
-/// for database failures; the inner one says whether the token is good.
+/// for database failures; the inner one says whether the token is good. Run it inside one
+/// transaction (`Store::read`, or the write that acts on it) so the token and its roles
+/// come from one snapshot.
 pub fn check(
     conn: &Connection,
     presented: &str,
@@ -99,7 +102,7 @@ pub fn check(
         roles: role_names(conn, row_id)?,
         expires_at: Timestamp(expires_at),
         last_used_at,
-        needs_rehash: token::needs_rehash(&hash),
+        outdated_hash: token::needs_rehash(&hash).then_some(hash),
     }))
 }
 
@@ -112,49 +115,70 @@ pub fn authenticate(
     action: &str,
 ) -> Result<std::result::Result<Verified, Rejection>> {
     let now = time::now();
-    let verdict = check(store.conn(), presented, now)?;
+    let verdict = store.read(|tx| check(tx, presented, now))?;
     match &verdict {
-        Ok(verified)
-            if verified.needs_rehash
-                || use_is_news(verified.last_used_at, now, USE_GRANULARITY) =>
-        {
-            let rehash = match Token::parse(presented) {
-                Ok(token) if verified.needs_rehash => Some(token.hash()?),
-                _ => None,
-            };
-            store.write(|tx| {
-                tx.prepare_cached(
-                    "UPDATE tokens SET last_used_at = ?2, secret_hash = coalesce(?3, secret_hash)
-                     WHERE id = ?1",
-                )?
-                .execute((verified.row_id, now, rehash))?;
-                Ok(())
-            })?;
-        }
-        Err(rejection) => {
-            let public_id = Token::parse(presented).map(|t| t.public_id().to_string());
-            store.write(|tx| {
-                let owner: Option<(String, String)> = match &public_id {
-                    Ok(id) => tx
-                        .prepare_cached("SELECT user_id, name FROM tokens WHERE public_id = ?1")?
-                        .query_row([id], |row| Ok((row.get(0)?, row.get(1)?)))
-                        .optional()?,
-                    Err(_) => None,
-                };
-                let target = match (&owner, &public_id) {
-                    (Some((user, name)), _) => format!("{user}/{name}"),
-                    (None, Ok(id)) => id.clone(),
-                    (None, Err(_)) => "-".to_string(),
-                };
-                let subject = owner.as_ref().map(|(user, _)| user.as_str());
-                let outcome = format!("failed: {}", rejection.reason());
-                audit::record(tx, "-", action, &target, subject, &outcome)
-            })?;
-        }
-        // Used within the last minute, and already recorded as such: nothing to write.
-        Ok(_) => {}
+        Ok(verified) => record_use(store, presented, verified, now)?,
+        Err(rejection) => store.write(|tx| record_failure(tx, presented, *rejection, action))?,
     }
     Ok(verdict)
+}
+
+/// Writes what a good check learned: the use (unless one within the last minute is
+/// recorded already) and, for an outdated hash, a new one. Nothing is written when there
+/// is nothing new, so repeated verifies stay read-only.
+pub fn record_use(store: &mut Store, presented: &str, verified: &Verified, now: i64) -> Result<()> {
+    if verified.outdated_hash.is_none() && !use_is_news(verified.last_used_at, now, USE_GRANULARITY)
+    {
+        return Ok(());
+    }
+    let rehash = match (&verified.outdated_hash, Token::parse(presented)) {
+        (Some(_), Ok(token)) => Some(token.hash()?),
+        _ => None,
+    };
+    store.write(|tx| record_use_raw(tx, verified, rehash.as_deref(), now))
+}
+
+/// `record_use` inside a transaction the caller already holds. The row is named by its
+/// id, which is never reused, and the hash is replaced only where it is still exactly
+/// the outdated one that was checked.
+pub(crate) fn record_use_raw(
+    tx: &Connection,
+    verified: &Verified,
+    rehash: Option<&str>,
+    now: i64,
+) -> Result<()> {
+    tx.prepare_cached("UPDATE tokens SET last_used_at = ?2 WHERE id = ?1")?
+        .execute((verified.row_id, now))?;
+    if let (Some(old), Some(new)) = (&verified.outdated_hash, rehash) {
+        tx.prepare_cached("UPDATE tokens SET secret_hash = ?3 WHERE id = ?1 AND secret_hash = ?2")?
+            .execute((verified.row_id, old, new))?;
+    }
+    Ok(())
+}
+
+/// Audits a refused token under `action`, naming its owner when the public id is known.
+pub(crate) fn record_failure(
+    tx: &Connection,
+    presented: &str,
+    rejection: Rejection,
+    action: &str,
+) -> Result<()> {
+    let public_id = Token::parse(presented).map(|t| t.public_id().to_string());
+    let owner: Option<(String, String)> = match &public_id {
+        Ok(id) => tx
+            .prepare_cached("SELECT user_id, name FROM tokens WHERE public_id = ?1")?
+            .query_row([id], |row| Ok((row.get(0)?, row.get(1)?)))
+            .optional()?,
+        Err(_) => None,
+    };
+    let target = match (&owner, &public_id) {
+        (Some((user, name)), _) => format!("{user}/{name}"),
+        (None, Ok(id)) => id.clone(),
+        (None, Err(_)) => "-".to_string(),
+    };
+    let subject = owner.as_ref().map(|(user, _)| user.as_str());
+    let outcome = format!("failed: {}", rejection.reason());
+    audit::record(tx, "-", action, &target, subject, &outcome)
 }
 
 /// `token verify` of a good token.
@@ -188,14 +212,20 @@ pub fn verify(
         Err(rejection) => return Ok(Err(rejection)),
     };
     let name = &verified.token_name;
-    for role in &required {
-        if !verified.roles.contains(role) {
-            roles::require_exist(store.conn(), std::slice::from_ref(role))
-                .map_err(|err| Error::forbidden(format!("{err}")))?;
-            return Err(Error::forbidden(format!(
-                "token {name} does not carry role {role}."
-            )));
-        }
+    if let Some(role) = required.iter().find(|r| !verified.roles.contains(r)) {
+        let refusal = match roles::require_exist(store.conn(), std::slice::from_ref(role)) {
+            Err(err) => Error::forbidden(format!("{err}")),
+            Ok(()) => Error::forbidden(format!("token {name} does not carry role {role}.")),
+        };
+        let target = format!("{}/{name}", verified.user_name);
+        audit::record_denial(
+            store,
+            "-",
+            "token.verify",
+            &target,
+            Some(&verified.user_name),
+        );
+        return Err(refusal);
     }
     Ok(Ok(Valid {
         valid: true,
