@@ -95,6 +95,12 @@ measure "osmo token set" "" --prepare "$osmo --db $big token delete bench-set -u
 measure "osmo user create" "" --prepare "$osmo --db $big user delete bench-new -f" \
     -- "$osmo" --db "$big" user create bench-new -r osmo-user
 "$osmo" --db "$big" user delete bench-new -f >/dev/null
+# 60,000 repeated -r values: de-duplication must stay linear (it took 4.5 s when it was not).
+many_roles=()
+for ((i = 0; i < 60000; i++)); do many_roles+=(osmo-user); done
+"$osmo" --db "$small" user create bench-many -r osmo-user >/dev/null
+measure "osmo user update U -a ROLE x60,000" "" -- "$osmo" --db "$small" user update bench-many -a "${many_roles[@]}"
+"$osmo" --db "$small" user delete bench-many -f >/dev/null
 
 # htpasswd with bcrypt and 10,000 entries: what a lab might use instead.
 pw="$work/htpasswd"

@@ -8,6 +8,7 @@ mod crash;
 mod hygiene;
 mod output;
 mod role;
+mod security;
 mod store;
 mod token;
 mod user;
