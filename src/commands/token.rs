@@ -103,6 +103,12 @@ pub fn verify(global: &Global, token_file: Option<&Path>, roles: &[String]) -> R
     let presented = match token_file {
         Some(path) => read_token_file(path)?,
         None => match env_token() {
+            // Set but blank: no token was given, and stdin is not read in its place.
+            Some(token) if token.is_empty() => {
+                return Err(Error::invalid(
+                    "No token given: OSMO_TOKEN is set but empty.",
+                ));
+            }
             Some(token) => token,
             None => read_stdin_token()?,
         },

@@ -283,6 +283,15 @@ fn an_empty_osmo_token_is_refused() {
         assert_eq!(run.stderr.lines().count(), 1, "{run}");
         assert!(run.stderr.contains("OSMO_TOKEN is set but empty"), "{run}");
     }
+    // `token verify` checks the token it is given: a blank one is no token (exit 2), and
+    // it does not read stdin instead.
+    let build: Issued = env.json(&["token", "set", "verified"]);
+    let mut cmd = env.cmd(&["token", "verify"]);
+    cmd.env("OSMO_TOKEN", "").write_stdin(build.token);
+    let run = env.run_with(cmd, &["token", "verify"]);
+    assert_eq!(run.code, 2, "{run}");
+    assert!(run.stderr.contains("OSMO_TOKEN is set but empty"), "{run}");
+    env.ok(&["token", "delete", "verified"]);
     let run = env.run_env(&[("OSMO_TOKEN_FILE", "")], &["token", "delete", "build"]);
     assert_eq!(run.code, 2, "{run}");
     let empty = env.root().join("empty-token");
