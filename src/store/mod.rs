@@ -186,9 +186,15 @@ impl Store {
 
     /// Runs `f` in one read transaction: everything it reads comes from one snapshot.
     pub fn read<T>(&mut self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Deferred)?;
+        self.transaction(TransactionBehavior::Deferred, f)
+    }
+
+    fn transaction<T>(
+        &mut self,
+        behavior: TransactionBehavior,
+        f: impl FnOnce(&Transaction<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let tx = self.conn.transaction_with_behavior(behavior)?;
         let out = f(&tx)?;
         tx.commit()?;
         Ok(out)
@@ -200,12 +206,7 @@ impl Store {
 
     /// Runs `f` in a `BEGIN IMMEDIATE` transaction and commits it if `f` succeeds.
     pub fn write<T>(&mut self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let out = f(&tx)?;
-        tx.commit()?;
-        Ok(out)
+        self.transaction(TransactionBehavior::Immediate, f)
     }
 
     /// As `write`, but the commit is on disk (fsynced) before this returns: for commits

@@ -140,73 +140,72 @@ fn spawn(env: &Env, vars: &[(&str, &Path)], args: &[&str]) -> Child {
         .expect("spawn osmo")
 }
 
-#[test]
-fn a_login_racing_a_rotate_never_keeps_a_session() {
-    let env = Env::new();
+/// Races `login` with a fresh token of `lab` against `writes` (run one after the other
+/// as the operator) for 100 rounds; after each, `check` reads the database.
+fn race_logins(env: &Env, writes: impl Fn(usize, &str) -> Vec<Vec<String>>, check: impl Fn(usize)) {
     env.ok(&["config", "set", "max-tokens-per-user", "0"]);
     env.ok(&["user", "create", "lab", "-r", "osmo-user"]);
     let operator = env.root().join("operator-config");
     let mut logged_in = 0;
     for round in 0..100 {
         let name = format!("t{round}");
-        let token = token_for(&env, "lab", &name, &[]).token;
+        let token = token_for(env, "lab", &name, &[]).token;
         let config = env.root().join(format!("config-{round}"));
         let mut login = spawn(
-            &env,
+            env,
             &[("OSMO_CONFIG_FILE_DIR", &config)],
             &["login", "--token", &token],
         );
-        let mut rotate = spawn(
-            &env,
-            &[("OSMO_CONFIG_FILE_DIR", &operator)],
-            &["token", "rotate", &name, "-u", "lab"],
-        );
-        assert!(rotate.wait().unwrap().success());
+        for args in writes(round, &name) {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let mut write = spawn(env, &[("OSMO_CONFIG_FILE_DIR", &operator)], &args);
+            assert!(write.wait().unwrap().success(), "{args:?}");
+        }
         logged_in += usize::from(login.wait().unwrap().success());
-        let sessions = count(&env, "SELECT count(*) FROM sessions");
-        assert_eq!(sessions, 0, "round {round}: a session outlived its token");
+        check(round);
     }
-    eprintln!("{logged_in} of 100 logins won the race, and each session died with its token");
+    eprintln!("{logged_in} of 100 logins won their race");
+}
+
+fn words(line: &str) -> Vec<String> {
+    line.split(' ').map(str::to_string).collect()
+}
+
+#[test]
+fn a_login_racing_a_rotate_never_keeps_a_session() {
+    let env = Env::new();
+    race_logins(
+        &env,
+        |_, name| vec![words(&format!("token rotate {name} -u lab"))],
+        |round| {
+            let sessions = count(&env, "SELECT count(*) FROM sessions");
+            assert_eq!(sessions, 0, "round {round}: a session outlived its token");
+        },
+    );
 }
 
 #[test]
 fn a_login_racing_a_delete_never_lands_on_another_users_token() {
     let env = Env::new();
-    env.ok(&["config", "set", "max-tokens-per-user", "0"]);
-    env.ok(&["user", "create", "lab", "-r", "osmo-user"]);
     env.ok(&["user", "create", "boss", "-r", "osmo-user", "osmo-admin"]);
-    let operator = env.root().join("operator-config");
-    for round in 0..100 {
-        let name = format!("t{round}");
-        let token = token_for(&env, "lab", &name, &[]).token;
-        let config = env.root().join(format!("config-{round}"));
-        let mut login = spawn(
-            &env,
-            &[("OSMO_CONFIG_FILE_DIR", &config)],
-            &["login", "--token", &token],
-        );
-        let mut delete = spawn(
-            &env,
-            &[("OSMO_CONFIG_FILE_DIR", &operator)],
-            &["token", "delete", &name, "-u", "lab"],
-        );
-        assert!(delete.wait().unwrap().success());
-        let boss_token = format!("b{round}");
-        let mut set = spawn(
-            &env,
-            &[("OSMO_CONFIG_FILE_DIR", &operator)],
-            &["token", "set", &boss_token, "-u", "boss"],
-        );
-        assert!(set.wait().unwrap().success());
-        login.wait().unwrap();
-        let on_boss = count(
-            &env,
-            "SELECT count(*) FROM sessions s JOIN tokens t ON t.id = s.token_id WHERE t.user_id = 'boss'",
-        );
-        assert_eq!(on_boss, 0, "round {round}: lab's session became boss's");
-        let sessions = count(&env, "SELECT count(*) FROM sessions");
-        assert_eq!(sessions, 0, "round {round}: a session outlived its token");
-    }
+    race_logins(
+        &env,
+        |round, name| {
+            vec![
+                words(&format!("token delete {name} -u lab")),
+                words(&format!("token set b{round} -u boss")),
+            ]
+        },
+        |round| {
+            let on_boss = count(
+                &env,
+                "SELECT count(*) FROM sessions s JOIN tokens t ON t.id = s.token_id WHERE t.user_id = 'boss'",
+            );
+            assert_eq!(on_boss, 0, "round {round}: lab's session became boss's");
+            let sessions = count(&env, "SELECT count(*) FROM sessions");
+            assert_eq!(sessions, 0, "round {round}: a session outlived its token");
+        },
+    );
 }
 
 /// A hash made with older parameters, for the secret inside `token`.
