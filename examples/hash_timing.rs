@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use osmo_local::token::{self, Token};
+use osmo_local::tokens::format::{self as token, Token};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     const ROUNDS: u32 = 200;

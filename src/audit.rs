@@ -1,48 +1,138 @@
 //! The audit trail: who did what to whom, and whether it worked. Never a secret.
 
-use rusqlite::Connection;
-
+use crate::access::{Caller, Need};
 use crate::error::Result;
-use crate::time;
+use crate::store::{Event, NewEvent, Store, Tx};
 
-/// Appends one event. `subject` is the user the target belongs to, if any.
-pub fn record(
-    conn: &Connection,
+/// What an audit event records being done (or tried).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Init,
+    Login,
+    /// A command authenticated by `$OSMO_TOKEN`/`$OSMO_TOKEN_FILE`.
+    Authenticate,
+    SessionResume,
+    TokenCreate,
+    TokenDelete,
+    TokenList,
+    TokenRoles,
+    TokenRotate,
+    TokenVerify,
+    UserCreate,
+    UserList,
+    UserGet,
+    UserUpdate,
+    UserRoleAdd,
+    UserRoleRemove,
+    UserDelete,
+    RoleList,
+    RoleCreate,
+    RoleDelete,
+    ConfigList,
+    ConfigGet,
+    ConfigSet,
+    AuditList,
+    ProfileList,
+}
+
+impl Action {
+    /// The name stored in the log and shown by `audit list`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Init => "init",
+            Action::Login => "login",
+            Action::Authenticate => "authenticate",
+            Action::SessionResume => "session.resume",
+            Action::TokenCreate => "token.create",
+            Action::TokenDelete => "token.delete",
+            Action::TokenList => "token.list",
+            Action::TokenRoles => "token.roles",
+            Action::TokenRotate => "token.rotate",
+            Action::TokenVerify => "token.verify",
+            Action::UserCreate => "user.create",
+            Action::UserList => "user.list",
+            Action::UserGet => "user.get",
+            Action::UserUpdate => "user.update",
+            Action::UserRoleAdd => "user.role.add",
+            Action::UserRoleRemove => "user.role.remove",
+            Action::UserDelete => "user.delete",
+            Action::RoleList => "role.list",
+            Action::RoleCreate => "role.create",
+            Action::RoleDelete => "role.delete",
+            Action::ConfigList => "config.list",
+            Action::ConfigGet => "config.get",
+            Action::ConfigSet => "config.set",
+            Action::AuditList => "audit.list",
+            Action::ProfileList => "profile.list",
+        }
+    }
+}
+
+/// One event to record: at `at`, `actor` did `action` to `target` (which belongs to
+/// `subject`, if a user), with `outcome`.
+pub struct Record<'a> {
+    pub at: i64,
+    pub actor: &'a str,
+    pub action: Action,
+    pub target: &'a str,
+    pub subject: Option<&'a str>,
+    pub outcome: &'a str,
+}
+
+impl Record<'_> {
+    /// Appends the event inside the caller's transaction.
+    pub fn append(&self, tx: &Tx<'_>) -> Result<()> {
+        tx.append_audit(&NewEvent {
+            at: self.at,
+            actor: self.actor,
+            action: self.action.as_str(),
+            target: self.target,
+            subject: self.subject,
+            outcome: self.outcome,
+        })
+    }
+}
+
+/// Appends one successful change by `actor`.
+pub fn record_ok(
+    tx: &Tx<'_>,
+    now: i64,
     actor: &str,
-    action: &str,
+    action: Action,
     target: &str,
     subject: Option<&str>,
-    outcome: &str,
 ) -> Result<()> {
-    conn.prepare_cached(
-        "INSERT INTO audit (at, actor, action, target, subject, outcome)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?
-    .execute((time::now(), actor, action, target, subject, outcome))?;
-    Ok(())
+    Record {
+        at: now,
+        actor,
+        action,
+        target,
+        subject,
+        outcome: "ok",
+    }
+    .append(tx)
 }
 
 /// Records a refused attempt (exit 3, a failed session resume) with outcome `denied`.
 /// Best effort: the caller's answer is the refusal, and a database that cannot take the
 /// record (busy, read-only) must not turn it into another error.
 pub fn record_denial(
-    store: &mut crate::store::Store,
+    store: &mut Store,
+    now: i64,
     actor: &str,
-    action: &str,
+    action: Action,
     target: &str,
     subject: Option<&str>,
 ) {
-    let _ = store.write(|tx| record(tx, actor, action, target, subject, "denied"));
-}
-
-/// One event of `audit list`.
-#[derive(Debug, serde::Serialize)]
-pub struct Event {
-    pub at: crate::time::Timestamp,
-    pub actor: String,
-    pub action: String,
-    pub target: String,
-    pub outcome: String,
+    let record = Record {
+        at: now,
+        actor,
+        action,
+        target,
+        subject,
+        outcome: "denied",
+    };
+    let _ = store.write(|tx| record.append(tx));
 }
 
 #[derive(Debug, serde::Serialize)]
@@ -51,29 +141,14 @@ pub struct EventList(pub Vec<Event>);
 
 /// The newest `count` events, optionally only those where `user` is actor or subject.
 pub fn list(
-    store: &crate::store::Store,
-    caller: &crate::identity::Caller,
+    store: &mut Store,
+    caller: &Caller,
     user: Option<&str>,
     count: u32,
 ) -> Result<EventList> {
-    caller.authorize(crate::identity::Need::Admin("Reading the audit log"))?;
+    caller.authorize(Need::Admin("Reading the audit log"))?;
     if let Some(user) = user {
         crate::validate::user_id(user)?;
     }
-    // Two statements, so the filtered one can use the actor and subject indexes.
-    const COLUMNS: &str = "SELECT at, actor, action, target, outcome FROM audit";
-    let mut stmt = store.conn().prepare_cached(&match user {
-        Some(_) => format!("{COLUMNS} WHERE actor = ?1 OR subject = ?1 ORDER BY id DESC LIMIT ?2"),
-        None => format!("{COLUMNS} WHERE ?1 IS NULL ORDER BY id DESC LIMIT ?2"),
-    })?;
-    let events = stmt.query_map((user, count), |row| {
-        Ok(Event {
-            at: crate::time::Timestamp(row.get(0)?),
-            actor: row.get(1)?,
-            action: row.get(2)?,
-            target: row.get(3)?,
-            outcome: row.get(4)?,
-        })
-    })?;
-    Ok(EventList(events.collect::<rusqlite::Result<_>>()?))
+    store.read(|tx| tx.audit_events(user, count)).map(EventList)
 }

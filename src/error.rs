@@ -24,14 +24,33 @@ pub enum Error {
     /// The database file cannot be used: not ours, too new, unreadable (exit 1).
     #[error("{0}")]
     Database(String),
+    /// The database failed a statement (exit 1); the store maps its backend's errors
+    /// to this, so nothing above it names a database library.
     #[error("database error: {0}")]
-    Sqlite(rusqlite::Error),
-    /// The command already printed its own answer (`token verify -t json` of a bad
-    /// token prints `{valid: false, ...}` on stdout); only the exit code is left.
-    #[error("")]
-    Reported(u8),
+    Storage(String),
+    /// Something that should not fail did: the OS random source, serializing a result.
+    #[error("{0}")]
+    Internal(String),
     #[error("{0}")]
     Io(#[from] io::Error),
+}
+
+/// How a command ended, when it ran to its answer: success, or a "no" that is the
+/// answer itself (`token verify` of a bad token), with its exit code (DESIGN §6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    Success,
+    /// The answer was "no"; the code says which (6: the token is not valid).
+    No(u8),
+}
+
+impl ExitStatus {
+    pub fn code(self) -> u8 {
+        match self {
+            ExitStatus::Success => 0,
+            ExitStatus::No(code) => code,
+        }
+    }
 }
 
 impl Error {
@@ -42,8 +61,7 @@ impl Error {
             Error::NotFound(_) => 4,
             Error::Conflict(_) => 5,
             Error::Unauthenticated(_) => 6,
-            Error::Database(_) | Error::Sqlite(_) | Error::Io(_) => 1,
-            Error::Reported(code) => *code,
+            Error::Database(_) | Error::Storage(_) | Error::Internal(_) | Error::Io(_) => 1,
         }
     }
 
@@ -85,28 +103,5 @@ impl Error {
 
     pub fn forbidden(msg: impl Into<String>) -> Self {
         Error::Forbidden(msg.into())
-    }
-}
-
-/// The schema's triggers abort with `osmo: ...` messages; they are rule violations
-/// (exit 5), not database failures.
-impl From<rusqlite::Error> for Error {
-    fn from(err: rusqlite::Error) -> Self {
-        if let rusqlite::Error::SqliteFailure(_, Some(msg)) = &err {
-            match msg.as_str() {
-                "osmo: last admin" => {
-                    return Error::conflict(
-                        "Cannot remove the last user with the osmo-admin role: there must always be one.",
-                    );
-                }
-                "osmo: token roles are immutable" => {
-                    return Error::conflict(
-                        "Token roles are immutable: delete the token and create a new one.",
-                    );
-                }
-                _ => {}
-            }
-        }
-        Error::Sqlite(err)
     }
 }

@@ -1,23 +1,14 @@
 //! The role catalogue: built-in and custom roles, and "did you mean" for typos.
 
-use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 
-use crate::audit;
+use crate::access::{Caller, Need};
+use crate::audit::{self, Action};
 use crate::error::{Error, Result};
-use crate::identity::{Caller, Need};
-use crate::store::Store;
+use crate::store::{Store, Tx};
 use crate::validate;
 
-pub const ADMIN: &str = "osmo-admin";
-pub const USER: &str = "osmo-user";
-
-#[derive(Debug, Serialize)]
-pub struct Role {
-    pub name: String,
-    pub description: String,
-    pub built_in: bool,
-}
+pub use crate::store::Role;
 
 #[derive(Debug, Serialize)]
 pub struct RoleList(pub Vec<Role>);
@@ -50,31 +41,27 @@ pub fn dedup(names: &[String]) -> Result<Vec<String>> {
 }
 
 /// Fails with exit 4 on the first role that does not exist, suggesting close names.
-pub fn require_exist(conn: &Connection, names: &[String]) -> Result<()> {
-    let mut stmt = conn.prepare_cached("SELECT 1 FROM roles WHERE name = ?1")?;
+pub fn require_exist(tx: &Tx<'_>, names: &[String]) -> Result<()> {
     for name in names {
-        if stmt.query_row([name], |_| Ok(())).optional()?.is_none() {
-            return Err(unknown(conn, name));
+        if !tx.role_exists(name)? {
+            return Err(unknown(tx, name));
         }
     }
     Ok(())
 }
 
-fn unknown(conn: &Connection, name: &str) -> Error {
+fn unknown(tx: &Tx<'_>, name: &str) -> Error {
     let mut msg = format!("Role {name} does not exist.");
-    let all = all_names(conn).unwrap_or_default();
+    let all: Vec<String> = tx
+        .roles()
+        .map(|roles| roles.into_iter().map(|r| r.name).collect())
+        .unwrap_or_default();
     let close = suggestions(name, &all);
     if !close.is_empty() {
         msg.push_str(&format!(" Did you mean {}?", close.join(" or ")));
     }
     msg.push_str(" See `osmo role list`.");
     Error::not_found(msg)
-}
-
-fn all_names(conn: &Connection) -> Result<Vec<String>> {
-    let mut stmt = conn.prepare_cached("SELECT name FROM roles ORDER BY name")?;
-    let names = stmt.query_map([], |row| row.get(0))?;
-    Ok(names.collect::<rusqlite::Result<_>>()?)
 }
 
 /// Names within a small edit distance of `name`, closest first (at most three).
@@ -108,19 +95,9 @@ fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
-pub fn list(store: &Store, caller: &Caller) -> Result<RoleList> {
+pub fn list(store: &mut Store, caller: &Caller) -> Result<RoleList> {
     caller.authorize(Need::Anyone)?;
-    let mut stmt = store
-        .conn()
-        .prepare_cached("SELECT name, description, built_in FROM roles ORDER BY name")?;
-    let roles = stmt.query_map([], |row| {
-        Ok(Role {
-            name: row.get(0)?,
-            description: row.get(1)?,
-            built_in: row.get(2)?,
-        })
-    })?;
-    Ok(RoleList(roles.collect::<rusqlite::Result<_>>()?))
+    store.read(|tx| tx.roles()).map(RoleList)
 }
 
 pub fn create(
@@ -128,21 +105,16 @@ pub fn create(
     caller: &Caller,
     name: &str,
     description: &str,
+    now: i64,
 ) -> Result<RoleCreated> {
     caller.authorize(Need::Admin("Creating roles"))?;
     validate::role_name(name)?;
     validate::description(description)?;
     store.write(|tx| {
-        let inserted = tx
-            .prepare_cached(
-                "INSERT INTO roles (name, description, built_in) VALUES (?1, ?2, 0)
-                 ON CONFLICT (name) DO NOTHING",
-            )?
-            .execute((name, description))?;
-        if inserted == 0 {
+        if !tx.insert_role(name, description)? {
             return Err(Error::conflict(format!("Role {name} already exists.")));
         }
-        audit::record(tx, &caller.user, "role.create", name, None, "ok")?;
+        audit::record_ok(tx, now, &caller.user, Action::RoleCreate, name, None)?;
         Ok(RoleCreated(Role {
             name: name.to_string(),
             description: description.to_string(),
@@ -152,46 +124,36 @@ pub fn create(
 }
 
 /// How many users and tokens hold `name`, to say what a delete would touch.
-pub fn usage(conn: &Connection, name: &str) -> Result<(i64, i64)> {
-    let users = conn
-        .prepare_cached("SELECT count(*) FROM user_roles WHERE role = ?1")?
-        .query_row([name], |row| row.get(0))?;
-    let tokens = conn
-        .prepare_cached("SELECT count(*) FROM token_roles WHERE role = ?1")?
-        .query_row([name], |row| row.get(0))?;
-    Ok((users, tokens))
+fn usage(tx: &Tx<'_>, name: &str) -> Result<(i64, i64)> {
+    Ok((
+        tx.count_role_holders(name)?,
+        tx.count_tokens_with_role(name)?,
+    ))
 }
 
-/// Checks that `name` may be deleted by `caller`, before any confirmation is asked.
-pub fn check_delete(store: &Store, caller: &Caller, name: &str) -> Result<()> {
+/// Checks that `name` may be deleted by `caller`, before any confirmation is asked;
+/// returns how many users and tokens hold it.
+pub fn check_delete(store: &mut Store, caller: &Caller, name: &str) -> Result<(i64, i64)> {
     caller.authorize(Need::Admin("Deleting roles"))?;
     validate::role_name(name)?;
-    let built_in: Option<bool> = store
-        .conn()
-        .prepare_cached("SELECT built_in FROM roles WHERE name = ?1")?
-        .query_row([name], |row| row.get(0))
-        .optional()?;
-    match built_in {
-        None => Err(unknown(store.conn(), name)),
+    store.read(|tx| match tx.role_built_in(name)? {
+        None => Err(unknown(tx, name)),
         Some(true) => Err(Error::conflict(format!(
             "Role {name} is built in and cannot be deleted."
         ))),
-        Some(false) => Ok(()),
-    }
+        Some(false) => usage(tx, name),
+    })
 }
 
 /// Deletes a custom role; the schema removes it from every user and token.
-pub fn delete(store: &mut Store, caller: &Caller, name: &str) -> Result<RoleDeleted> {
+pub fn delete(store: &mut Store, caller: &Caller, name: &str, now: i64) -> Result<RoleDeleted> {
     check_delete(store, caller, name)?;
     store.write(|tx| {
         let (users_affected, tokens_affected) = usage(tx, name)?;
-        let deleted = tx
-            .prepare_cached("DELETE FROM roles WHERE name = ?1 AND built_in = 0")?
-            .execute([name])?;
-        if deleted == 0 {
+        if !tx.delete_custom_role(name)? {
             return Err(Error::not_found(format!("Role {name} does not exist.")));
         }
-        audit::record(tx, &caller.user, "role.delete", name, None, "ok")?;
+        audit::record_ok(tx, now, &caller.user, Action::RoleDelete, name, None)?;
         Ok(RoleDeleted {
             name: name.to_string(),
             deleted: true,

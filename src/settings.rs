@@ -1,12 +1,11 @@
 //! Settings kept in the database, with their defaults and validation (DESIGN §5 config).
 
-use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 
-use crate::audit;
+use crate::access::{Caller, DEFAULT_ADMIN, Login, Need};
+use crate::audit::{self, Action};
 use crate::error::{Error, Result};
-use crate::identity::{Caller, Login, Need};
-use crate::store::Store;
+use crate::store::{Store, Tx};
 use crate::time::Span;
 
 /// The settings a user may read and change, in display order, with their defaults.
@@ -31,22 +30,8 @@ pub struct Settings {
     pub operator_user: String,
 }
 
-/// A raw stored value, if any.
-pub fn stored(conn: &Connection, key: &str) -> Result<Option<String>> {
-    Ok(conn
-        .prepare_cached("SELECT value FROM settings WHERE key = ?1")?
-        .query_row([key], |row| row.get(0))
-        .optional()?)
-}
-
-pub fn put(conn: &Connection, key: &str, value: &str) -> Result<()> {
-    conn.prepare_cached(
-        "INSERT INTO settings (key, value) VALUES (?1, ?2)
-         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-    )?
-    .execute((key, value))?;
-    Ok(())
-}
+/// The setting that names the user the local operator acts as.
+pub const OPERATOR_USER: &str = "operator-user";
 
 fn default_of(key: &str) -> Result<&'static str> {
     KEYS.iter()
@@ -63,23 +48,21 @@ fn default_of(key: &str) -> Result<&'static str> {
 }
 
 /// The value in force for `key`: stored, else the default.
-pub fn value(conn: &Connection, key: &str) -> Result<String> {
+pub fn value(tx: &Tx<'_>, key: &str) -> Result<String> {
     let default = default_of(key)?;
-    Ok(stored(conn, key)?.unwrap_or_else(|| default.to_string()))
+    Ok(tx.setting(key)?.unwrap_or_else(|| default.to_string()))
 }
 
 impl Settings {
-    pub fn load(conn: &Connection) -> Result<Settings> {
-        let mut stmt = conn.prepare_cached("SELECT key, value FROM settings")?;
-        let rows = stmt.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get(1)?)))?;
+    pub fn load(store: &mut Store) -> Result<Settings> {
+        let stored = store.read(|tx| tx.settings())?;
         let mut values: Vec<(String, String)> = KEYS
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        let mut operator_user = crate::store::DEFAULT_ADMIN.to_string();
-        for row in rows {
-            let (key, value): (String, String) = row?;
-            if key == "operator-user" {
+        let mut operator_user = DEFAULT_ADMIN.to_string();
+        for (key, value) in stored {
+            if key == OPERATOR_USER {
                 operator_user = value;
             } else if let Some(slot) = values.iter_mut().find(|(k, _)| *k == key) {
                 slot.1 = value;
@@ -139,30 +122,37 @@ pub struct SettingChanged(pub Setting);
 #[derive(Debug)]
 pub struct SettingList(pub Vec<Setting>);
 
-pub fn list(store: &Store, caller: &Caller) -> Result<SettingList> {
+pub fn list(store: &mut Store, caller: &Caller) -> Result<SettingList> {
     caller.authorize(Need::Anyone)?;
-    let conn = store.conn();
-    KEYS.iter()
-        .map(|(key, _)| {
-            Ok(Setting {
-                key: key.to_string(),
-                value: value(conn, key)?,
+    store.read(|tx| {
+        KEYS.iter()
+            .map(|(key, _)| {
+                Ok(Setting {
+                    key: key.to_string(),
+                    value: value(tx, key)?,
+                })
             })
-        })
-        .collect::<Result<_>>()
-        .map(SettingList)
+            .collect::<Result<_>>()
+            .map(SettingList)
+    })
 }
 
-pub fn get(store: &Store, caller: &Caller, key: &str) -> Result<Setting> {
+pub fn get(store: &mut Store, caller: &Caller, key: &str) -> Result<Setting> {
     caller.authorize(Need::Anyone)?;
     Ok(Setting {
         key: key.to_string(),
-        value: value(store.conn(), key)?,
+        value: store.read(|tx| value(tx, key))?,
     })
 }
 
 /// Validates `value` for `key` and stores it in its canonical form (`+5` as `5`).
-pub fn set(store: &mut Store, caller: &Caller, key: &str, value: &str) -> Result<SettingChanged> {
+pub fn set(
+    store: &mut Store,
+    caller: &Caller,
+    key: &str,
+    value: &str,
+    now: i64,
+) -> Result<SettingChanged> {
     caller.authorize(Need::Admin("Changing settings"))?;
     default_of(key)?;
     store.write(|tx| {
@@ -174,15 +164,9 @@ pub fn set(store: &mut Store, caller: &Caller, key: &str, value: &str) -> Result
                 "Cannot turn operator-access off as the local operator: log in with a token that holds osmo-admin first, or nobody could turn it back on.",
             ));
         }
-        put(tx, key, &value)?;
-        audit::record(
-            tx,
-            &caller.user,
-            "config.set",
-            &format!("{key}={value}"),
-            None,
-            "ok",
-        )?;
+        tx.put_setting(key, &value)?;
+        let target = format!("{key}={value}");
+        audit::record_ok(tx, now, &caller.user, Action::ConfigSet, &target, None)?;
         Ok(SettingChanged(Setting {
             key: key.to_string(),
             value,
@@ -192,7 +176,7 @@ pub fn set(store: &mut Store, caller: &Caller, key: &str, value: &str) -> Result
 
 /// Validates `value` for `key`, including the two lifetimes against each other, and
 /// returns the form to store.
-fn check(conn: &Connection, key: &str, value: &str) -> Result<String> {
+fn check(tx: &Tx<'_>, key: &str, value: &str) -> Result<String> {
     let lifetime = |text: &str| {
         Span::parse(text).map_err(|err| Error::invalid(format!("{err} (setting {key})")))
     };
@@ -206,14 +190,11 @@ fn check(conn: &Connection, key: &str, value: &str) -> Result<String> {
             let span = lifetime(value)?;
             let (default, max) = if key == "max-token-lifetime" {
                 (
-                    Span::parse(&self::value(conn, "default-token-lifetime")?)?,
+                    Span::parse(&self::value(tx, "default-token-lifetime")?)?,
                     span,
                 )
             } else {
-                (
-                    span,
-                    Span::parse(&self::value(conn, "max-token-lifetime")?)?,
-                )
+                (span, Span::parse(&self::value(tx, "max-token-lifetime")?)?)
             };
             if max.seconds < default.seconds {
                 return Err(Error::invalid(format!(

@@ -1,14 +1,14 @@
 //! What a command tried to do, in audit terms, so that a refusal (exit 3) can be recorded
 //! with outcome `denied` (DESIGN §2) in one place for every command.
 
-use crate::audit;
+use crate::access::Caller;
+use crate::audit::{self, Action};
 use crate::cli::{ApitokenCommand, Command, ConfigCommand, RoleCommand, TokenCommand, UserCommand};
-use crate::identity::Caller;
 use crate::store::Store;
 
 /// The audit action, and the user and name it was aimed at.
 pub struct Attempt {
-    action: &'static str,
+    action: Action,
     /// The user acted on; `None` with `own` means the caller itself.
     user: Option<String>,
     name: Option<String>,
@@ -17,59 +17,79 @@ pub struct Attempt {
 }
 
 impl Attempt {
-    pub fn of(command: &Command) -> Attempt {
-        let on = |action, user: &Option<String>, name: Option<&String>, own| Attempt {
-            action,
-            user: user.clone(),
-            name: name.cloned(),
-            own,
+    /// What `command` attempts, for the commands a caller's permissions can refuse.
+    pub fn of(command: &Command) -> Option<Attempt> {
+        let on = |action, user: &Option<String>, name: Option<&String>, own| {
+            Some(Attempt {
+                action,
+                user: user.clone(),
+                name: name.cloned(),
+                own,
+            })
         };
         let none = None;
         match command {
             Command::Token(cmd) => match cmd {
-                TokenCommand::Set { name, user, .. } => on("token.create", user, Some(name), true),
-                TokenCommand::Delete { name, user } => on("token.delete", user, Some(name), true),
-                TokenCommand::List { user, .. } => on("token.list", user, None, false),
-                TokenCommand::Roles { name, user } => on("token.roles", user, Some(name), true),
-                TokenCommand::Rotate { name, user, .. } => {
-                    on("token.rotate", user, Some(name), true)
+                TokenCommand::Set { name, user, .. } => {
+                    on(Action::TokenCreate, user, Some(name), true)
                 }
-                TokenCommand::Verify { .. } => on("token.verify", &none, None, false),
+                TokenCommand::Delete { name, user } => {
+                    on(Action::TokenDelete, user, Some(name), true)
+                }
+                TokenCommand::List { user, .. } => on(Action::TokenList, user, None, false),
+                TokenCommand::Roles { name, user } => {
+                    on(Action::TokenRoles, user, Some(name), true)
+                }
+                TokenCommand::Rotate { name, user, .. } => {
+                    on(Action::TokenRotate, user, Some(name), true)
+                }
+                // Checks the token it is given, as anyone may: nothing to refuse.
+                TokenCommand::Verify { .. } => None,
             },
             Command::Apitoken(ApitokenCommand::Create { name, owner, .. }) => {
-                on("token.create", owner, name.as_ref(), true)
+                on(Action::TokenCreate, owner, name.as_ref(), true)
             }
             Command::User(cmd) => match cmd {
-                UserCommand::Create { id, .. } => on("user.create", &Some(id.clone()), None, false),
-                UserCommand::List { .. } => on("user.list", &none, None, false),
-                UserCommand::Get { id } => on("user.get", &Some(id.clone()), None, false),
-                UserCommand::Update { id, .. } => on("user.update", &Some(id.clone()), None, false),
-                UserCommand::Delete { id, .. } => on("user.delete", &Some(id.clone()), None, false),
+                UserCommand::Create { id, .. } => {
+                    on(Action::UserCreate, &Some(id.clone()), None, false)
+                }
+                UserCommand::List { .. } => on(Action::UserList, &none, None, false),
+                UserCommand::Get { id } => on(Action::UserGet, &Some(id.clone()), None, false),
+                UserCommand::Update { id, .. } => {
+                    on(Action::UserUpdate, &Some(id.clone()), None, false)
+                }
+                UserCommand::Delete { id, .. } => {
+                    on(Action::UserDelete, &Some(id.clone()), None, false)
+                }
             },
             Command::Role(cmd) => match cmd {
-                RoleCommand::List => on("role.list", &none, None, false),
-                RoleCommand::Create { name, .. } => on("role.create", &none, Some(name), false),
-                RoleCommand::Delete { name, .. } => on("role.delete", &none, Some(name), false),
+                RoleCommand::List => on(Action::RoleList, &none, None, false),
+                RoleCommand::Create { name, .. } => {
+                    on(Action::RoleCreate, &none, Some(name), false)
+                }
+                RoleCommand::Delete { name, .. } => {
+                    on(Action::RoleDelete, &none, Some(name), false)
+                }
             },
             Command::Config(cmd) => match cmd {
-                ConfigCommand::List => on("config.list", &none, None, false),
-                ConfigCommand::Get { key } => on("config.get", &none, Some(key), false),
-                ConfigCommand::Set { key, .. } => on("config.set", &none, Some(key), false),
+                ConfigCommand::List => on(Action::ConfigList, &none, None, false),
+                ConfigCommand::Get { key } => on(Action::ConfigGet, &none, Some(key), false),
+                ConfigCommand::Set { key, .. } => on(Action::ConfigSet, &none, Some(key), false),
             },
             Command::Audit(crate::cli::AuditCommand::List { user, .. }) => {
-                on("audit.list", user, None, false)
+                on(Action::AuditList, user, None, false)
             }
-            Command::Profile(_) => on("profile.list", &none, None, false),
-            Command::Init { .. } => on("init", &none, None, false),
-            Command::Login { .. } => on("login", &none, None, false),
-            Command::Logout => on("logout", &none, None, false),
-            Command::Completion { .. } => on("completion", &none, None, false),
+            Command::Profile(_) => on(Action::ProfileList, &none, None, false),
+            Command::Init { .. }
+            | Command::Login { .. }
+            | Command::Logout
+            | Command::Completion { .. } => None,
         }
     }
 
     /// Audits the refusal: actor the caller, target `USER/NAME` (or whichever is known),
     /// subject the user acted on, so `audit list -u USER` shows who tried.
-    pub fn record_denial(&self, store: &mut Store, caller: &Caller) {
+    pub fn record_denial(&self, store: &mut Store, caller: &Caller, now: i64) {
         let user = self
             .user
             .as_deref()
@@ -80,7 +100,7 @@ impl Attempt {
             (None, Some(name)) => name,
             (None, None) => "-".to_string(),
         };
-        audit::record_denial(store, &caller.user, self.action, &target, user);
+        audit::record_denial(store, now, &caller.user, self.action, &target, user);
     }
 }
 

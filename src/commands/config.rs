@@ -11,8 +11,9 @@ pub fn run(ctx: &mut Ctx, cmd: ConfigCommand) -> Result<()> {
     match cmd {
         ConfigCommand::List => emit(format, &settings::list(store, caller)?),
         ConfigCommand::Get { key } => emit(format, &settings::get(store, caller, &key)?),
-        ConfigCommand::Set { key, value } => {
-            emit(format, &settings::set(store, caller, &key, &value)?)
-        }
+        ConfigCommand::Set { key, value } => emit(
+            format,
+            &settings::set(store, caller, &key, &value, ctx.now)?,
+        ),
     }
 }

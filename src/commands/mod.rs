@@ -2,9 +2,10 @@
 //! hand the result to the output layer. No SQL and no formatting rules here.
 
 mod attempt;
-mod auth;
+mod audit;
 mod config;
 mod role;
+mod session;
 mod token;
 mod user;
 
@@ -12,15 +13,17 @@ use std::env;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
+use crate::access::Caller;
 use crate::cli::{AuditCommand, Cli, Command, Global, ProfileCommand, TokenCommand};
-use crate::error::{Error, Result};
-use crate::identity::{self, Caller, Presented};
+use crate::error::{Error, ExitStatus, Result};
+use crate::identity::{self, Presented};
 use crate::output::{self, Format};
 use crate::sessions::{self, SessionFile};
 use crate::settings::Settings;
 use crate::store::{self, Store};
 use crate::time::{self, Timestamp};
-use crate::{token_input, tokens, validate};
+use crate::tokens::{self, input as token_input};
+use crate::{setup, validate};
 
 use attempt::Attempt;
 
@@ -30,44 +33,47 @@ pub struct Ctx {
     pub settings: Settings,
     pub caller: Caller,
     pub format: Format,
+    /// The instant the command runs at, read once at the edge.
+    pub now: i64,
 }
 
 impl Ctx {
     /// Opens the database and resolves the caller (DESIGN §2).
-    fn open(global: &Global) -> Result<Ctx> {
+    fn open(global: &Global, now: i64) -> Result<Ctx> {
         let path = db_path(global)?;
-        let mut store = open_store(&path)?;
-        let settings = Settings::load(store.conn())?;
-        let caller = identity::resolve(&mut store, &settings, &presented(&path)?)?;
+        let mut store = open_store(&path, now)?;
+        let settings = Settings::load(&mut store)?;
+        let caller = identity::resolve(&mut store, &settings, &presented(&path)?, now)?;
         if let Some(token) = &caller.token {
-            warn_if_expiring(&token.name, token.expires_at);
+            warn_if_expiring(&token.name, token.expires_at, now);
         }
         Ok(Ctx {
             store,
             settings,
             caller,
             format: global.format_type,
+            now,
         })
     }
 
     /// Runs `command` as the resolved caller; a refusal (exit 3) is audited as `denied`.
     fn run(
         global: &Global,
-        attempt: Attempt,
+        attempt: Option<Attempt>,
         command: impl FnOnce(&mut Ctx) -> Result<()>,
-    ) -> Result<()> {
-        let mut ctx = Ctx::open(global)?;
+    ) -> Result<ExitStatus> {
+        let mut ctx = Ctx::open(global, time::now())?;
         let result = command(&mut ctx);
-        if let Err(Error::Forbidden(_)) = &result {
-            attempt.record_denial(&mut ctx.store, &ctx.caller);
+        if let (Err(Error::Forbidden(_)), Some(attempt)) = (&result, attempt) {
+            attempt.record_denial(&mut ctx.store, &ctx.caller, ctx.now);
         }
-        result
+        result.map(|()| ExitStatus::Success)
     }
 }
 
 /// Opens the database and prints what it found worth a warning (a file others may write).
-fn open_store(path: &Path) -> Result<Store> {
-    let store = Store::open(path)?;
+fn open_store(path: &Path, now: i64) -> Result<Store> {
+    let store = setup::open(path, now)?;
     for warning in store.warnings() {
         output::warn(warning);
     }
@@ -139,8 +145,8 @@ fn read_stdin_token() -> Result<String> {
 }
 
 /// `warning: access token NAME expires on YYYY-MM-DD at HH:MM UTC`, within 7 days.
-fn warn_if_expiring(name: &str, expires_at: Timestamp) {
-    if tokens::expires_soon(expires_at, time::now()) {
+fn warn_if_expiring(name: &str, expires_at: Timestamp, now: i64) {
+    if tokens::expires_soon(expires_at, now) {
         output::warn(&format!(
             "access token {name} expires on {}",
             expires_at.date_time()
@@ -155,36 +161,39 @@ fn db_path(global: &Global) -> Result<PathBuf> {
     }
 }
 
-pub fn run(cli: Cli) -> Result<()> {
+/// Runs the command line to its exit status: success, or a "no" that is the command's
+/// answer (`token verify` of a bad token). Failures are the `Err`.
+pub fn run(cli: Cli) -> Result<ExitStatus> {
     let global = &cli.global;
     let attempt = Attempt::of(&cli.command);
+    let done = |result: Result<()>| result.map(|()| ExitStatus::Success);
     match cli.command {
-        Command::Init { admin } => init(global, &admin),
+        Command::Init { admin } => done(init(global, &admin)),
         Command::Completion { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut cmd, "osmo", &mut std::io::stdout());
-            Ok(())
+            Ok(ExitStatus::Success)
         }
         Command::Login {
             url,
             method,
             token,
             token_file,
-        } => auth::login(
+        } => done(session::login(
             global,
             url.as_deref(),
             &method,
             token,
             token_file.as_deref(),
-        ),
-        Command::Logout => auth::logout(global),
+        )),
+        Command::Logout => done(session::logout(global)),
         // `verify` checks the token it is given; it does not authenticate its caller.
         Command::Token(TokenCommand::Verify { token_file, role }) => {
             token::verify(global, token_file.as_deref(), &role)
         }
-        Command::Profile(ProfileCommand::List) => Ctx::run(global, attempt, auth::profile),
+        Command::Profile(ProfileCommand::List) => Ctx::run(global, attempt, session::profile),
         Command::Audit(AuditCommand::List { user, count }) => Ctx::run(global, attempt, |ctx| {
-            auth::audit(ctx, user.as_deref(), count)
+            audit::list(ctx, user.as_deref(), count)
         }),
         Command::Token(cmd) => Ctx::run(global, attempt, |ctx| token::run(ctx, cmd)),
         Command::Apitoken(cmd) => Ctx::run(global, attempt, |ctx| token::run_apitoken(ctx, cmd)),
@@ -219,7 +228,7 @@ fn init(global: &Global, admin: &str) -> Result<()> {
             path.display()
         )));
     }
-    let (store, created) = Store::open_or_init(&path, admin)?;
+    let (store, created) = setup::open_as(&path, admin, time::now())?;
     for warning in store.warnings() {
         output::warn(warning);
     }

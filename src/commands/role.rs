@@ -10,12 +10,12 @@ pub fn run(ctx: &mut Ctx, cmd: RoleCommand) -> Result<()> {
     let (store, caller, format) = (&mut ctx.store, &ctx.caller, ctx.format);
     match cmd {
         RoleCommand::List => emit(format, &roles::list(store, caller)?),
-        RoleCommand::Create { name, description } => {
-            emit(format, &roles::create(store, caller, &name, &description)?)
-        }
+        RoleCommand::Create { name, description } => emit(
+            format,
+            &roles::create(store, caller, &name, &description, ctx.now)?,
+        ),
         RoleCommand::Delete { name, force } => {
-            roles::check_delete(store, caller, &name)?;
-            let (users, tokens) = roles::usage(store.conn(), &name)?;
+            let (users, tokens) = roles::check_delete(store, caller, &name)?;
             confirm(
                 &format!(
                     "Are you sure you want to delete role \"{name}\"? It will be removed from {users} user(s) and {tokens} token(s)."
@@ -23,7 +23,7 @@ pub fn run(ctx: &mut Ctx, cmd: RoleCommand) -> Result<()> {
                 force,
                 &format!("Role {name} was not deleted"),
             )?;
-            emit(format, &roles::delete(store, caller, &name)?)
+            emit(format, &roles::delete(store, caller, &name, ctx.now)?)
         }
     }
 }

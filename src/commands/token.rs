@@ -4,11 +4,11 @@ use std::path::Path;
 
 use super::{Ctx, db_path, env_token, read_stdin_token, read_token_file, warn_if_expiring};
 use crate::cli::{ApitokenCommand, ExpiryArgs, Global, TokenCommand};
-use crate::error::{Error, Result};
-use crate::output::{Format, emit};
+use crate::error::{Error, ExitStatus, Result};
+use crate::output::{self, Format, emit};
 use crate::sessions;
-use crate::store::Store;
-use crate::time::Expiry;
+use crate::setup;
+use crate::time::{self, Expiry};
 use crate::tokens::{self, Announce, Invalid, NewToken};
 
 fn expiry(args: &ExpiryArgs) -> Expiry<'_> {
@@ -42,16 +42,17 @@ pub fn run(ctx: &mut Ctx, cmd: TokenCommand) -> Result<()> {
             };
             emit(
                 format,
-                &tokens::issue(store, caller, &ctx.settings, &req, announce)?,
+                &tokens::issue(store, caller, &ctx.settings, &req, announce, ctx.now)?,
             )
         }
         TokenCommand::Delete { name, user } => emit(
             format,
-            &tokens::delete(store, caller, &name, user.as_deref())?,
+            &tokens::delete(store, caller, &name, user.as_deref(), ctx.now)?,
         ),
-        TokenCommand::List { user, all } => {
-            emit(format, &tokens::list(store, caller, user.as_deref(), all)?)
-        }
+        TokenCommand::List { user, all } => emit(
+            format,
+            &tokens::list(store, caller, user.as_deref(), all, ctx.now)?,
+        ),
         TokenCommand::Roles { name, user } => emit(
             format,
             &tokens::roles(store, caller, &name, user.as_deref())?,
@@ -70,6 +71,7 @@ pub fn run(ctx: &mut Ctx, cmd: TokenCommand) -> Result<()> {
                 &name,
                 user.as_deref(),
                 expiry(&when),
+                ctx.now,
             )?,
         ),
     }
@@ -94,12 +96,14 @@ pub fn run_apitoken(ctx: &mut Ctx, cmd: ApitokenCommand) -> Result<()> {
         &ctx.settings,
         &req,
         Announce::Vast,
+        ctx.now,
     )?;
     emit(ctx.format, &issued)
 }
 
-/// `token verify`: the token from `--token-file`, else `$OSMO_TOKEN`, else stdin.
-pub fn verify(global: &Global, token_file: Option<&Path>, roles: &[String]) -> Result<()> {
+/// `token verify`: the token from `--token-file`, else `$OSMO_TOKEN`, else stdin. A token
+/// that is not valid is the command's answer, not a failure: exit 6 with the reason.
+pub fn verify(global: &Global, token_file: Option<&Path>, roles: &[String]) -> Result<ExitStatus> {
     let presented = match token_file {
         Some(path) => read_token_file(path)?,
         None => match env_token() {
@@ -113,20 +117,27 @@ pub fn verify(global: &Global, token_file: Option<&Path>, roles: &[String]) -> R
             None => read_stdin_token()?,
         },
     };
-    let mut store = Store::open(&db_path(global)?)?;
-    match tokens::verify(&mut store, &presented, roles)? {
+    let now = time::now();
+    let mut store = setup::open(&db_path(global)?, now)?;
+    match tokens::verify(&mut store, &presented, roles, now)? {
         Ok(valid) => {
-            warn_if_expiring(&valid.token_name, valid.expires_at);
-            emit(global.format_type, &valid)
+            warn_if_expiring(&valid.token_name, valid.expires_at, now);
+            emit(global.format_type, &valid)?;
+            Ok(ExitStatus::Success)
         }
-        Err(rejection) if global.format_type == Format::Json => {
-            let invalid = Invalid {
-                valid: false,
-                reason: rejection.reason(),
-            };
-            emit(Format::Json, &invalid)?;
-            Err(Error::Reported(6))
+        Err(rejection) => {
+            let refused = sessions::invalid_token(rejection);
+            match global.format_type {
+                Format::Json => emit(
+                    Format::Json,
+                    &Invalid {
+                        valid: false,
+                        reason: rejection.reason(),
+                    },
+                )?,
+                Format::Text => output::error(Format::Text, &refused),
+            }
+            Ok(ExitStatus::No(refused.exit_code()))
         }
-        Err(rejection) => Err(sessions::invalid_token(rejection)),
     }
 }

@@ -10,7 +10,7 @@ pub fn run(ctx: &mut Ctx, cmd: UserCommand) -> Result<()> {
     let (store, caller, format) = (&mut ctx.store, &ctx.caller, ctx.format);
     match cmd {
         UserCommand::Create { id, roles } => {
-            emit(format, &users::create(store, caller, &id, &roles)?)
+            emit(format, &users::create(store, caller, &id, &roles, ctx.now)?)
         }
         UserCommand::List {
             id_prefix,
@@ -31,10 +31,10 @@ pub fn run(ctx: &mut Ctx, cmd: UserCommand) -> Result<()> {
             remove_roles,
         } => emit(
             format,
-            &users::update(store, caller, &id, &add_roles, &remove_roles)?,
+            &users::update(store, caller, &id, &add_roles, &remove_roles, ctx.now)?,
         ),
         UserCommand::Delete { id, force } => {
-            users::check_delete(store.conn(), caller, &id)?;
+            users::check_delete(store, caller, &id)?;
             confirm(
                 &format!(
                     "Are you sure you want to delete user \"{id}\"? This will delete all associated tokens and roles."
@@ -42,7 +42,7 @@ pub fn run(ctx: &mut Ctx, cmd: UserCommand) -> Result<()> {
                 force,
                 &format!("User {id} was not deleted"),
             )?;
-            emit(format, &users::delete(store, caller, &id)?)
+            emit(format, &users::delete(store, caller, &id, ctx.now)?)
         }
     }
 }

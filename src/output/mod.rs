@@ -1,10 +1,11 @@
 //! Rendering results as OSMO-style text or JSON, and errors and warnings on stderr (DESIGN §6).
 
-mod auth;
+mod audit;
 mod config;
-mod roles;
-mod tokens;
-mod users;
+mod role;
+mod session;
+mod token;
+mod user;
 
 use std::borrow::Cow;
 use std::io::{self, Write};
@@ -43,7 +44,8 @@ pub fn emit<T: Render>(format: Format, value: &T) -> Result<()> {
                 Cow::Owned(escaped) => escaped,
             }
         }
-        Format::Json => serde_json::to_string_pretty(value).map_err(io::Error::from)?,
+        Format::Json => serde_json::to_string_pretty(value)
+            .map_err(|err| Error::Internal(format!("cannot write JSON: {err}")))?,
     };
     if !doc.ends_with('\n') {
         doc.push('\n');
@@ -60,9 +62,6 @@ pub fn emit<T: Render>(format: Format, value: &T) -> Result<()> {
 
 /// Prints an error on stderr: `error: ...`, or a JSON object under `-t json`.
 pub fn error(format: Format, err: &Error) {
-    if let Error::Reported(_) = err {
-        return;
-    }
     let text = match format {
         Format::Text => format!(
             "error: {}\n",
@@ -123,7 +122,7 @@ pub fn table<const N: usize>(out: &mut String, headers: [&str; N], rows: Vec<[St
 }
 
 /// `Roles: None` or `Roles:` and one `  - ROLE (assigned by WHO on DATE)` line each.
-fn role_grants(out: &mut String, grants: &[crate::users::RoleGrant]) {
+fn role_grants(out: &mut String, grants: &[crate::store::RoleGrant]) {
     if grants.is_empty() {
         out.push_str("Roles: None\n");
         return;

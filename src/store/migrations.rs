@@ -3,6 +3,8 @@
 //! Never edit a released entry: add a new one. The invariants of DESIGN §3 live here
 //! as foreign keys and triggers, so no code path can break them.
 
+use rusqlite::Transaction;
+
 /// `PRAGMA application_id` of an osmo database ("OSMO" in ASCII).
 pub const APPLICATION_ID: i64 = 0x4F53_4D4F;
 
@@ -145,3 +147,112 @@ pub const MIGRATIONS: &[&str] = &[
         (user_id, name, public_id, description, created_at, expires_at, last_used_at);
     "#,
 ];
+
+/// Applies migrations `from..to` (counted from 0) and records the version reached.
+pub(super) fn apply(tx: &Transaction<'_>, from: usize, to: usize) -> rusqlite::Result<()> {
+    for (done, migration) in MIGRATIONS.iter().enumerate().take(to).skip(from) {
+        tx.execute_batch(migration)?;
+        tx.pragma_update(None, "user_version", done as i64 + 1)?;
+    }
+    tx.pragma_update(None, "application_id", APPLICATION_ID)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every table, index and trigger, as SQLite prints them.
+    fn schema(conn: &rusqlite::Connection) -> Vec<String> {
+        let mut stmt = conn
+            .prepare("SELECT type, name, sql FROM sqlite_schema ORDER BY type, name")
+            .unwrap();
+        stmt.query_map([], |r| {
+            Ok(format!(
+                "{} {} {}",
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<String>>(2)?.unwrap_or_default()
+            ))
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+    }
+
+    fn migrated(steps: &[(usize, usize)]) -> rusqlite::Connection {
+        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+        conn.pragma_update(None, "foreign_keys", false).unwrap();
+        for &(from, to) in steps {
+            let tx = conn.transaction().unwrap();
+            apply(&tx, from, to).unwrap();
+            tx.commit().unwrap();
+        }
+        conn
+    }
+
+    /// A user with a role and a token carrying it, written as the first schema allows.
+    const ROWS: &str = "
+        INSERT INTO users VALUES ('alice', 1, 'system');
+        INSERT INTO user_roles VALUES ('alice', 'osmo-user', 'system', 1);
+        INSERT INTO tokens (id, public_id, user_id, name, secret_hash, created_at, created_by, expires_at)
+            VALUES (7, 'PUBLIC7', 'alice', 't', 'hash', 1, 'system', 99);
+        INSERT INTO token_roles VALUES (7, 'alice', 'osmo-user', 'system', 1);";
+
+    #[test]
+    fn upgrading_from_every_version_reaches_the_same_schema_and_keeps_rows() {
+        let latest = MIGRATIONS.len();
+        let fresh = schema(&migrated(&[(0, latest)]));
+        for k in 0..=latest {
+            let mut conn = migrated(&[(0, k)]);
+            if k > 0 {
+                conn.execute_batch(ROWS).unwrap();
+            }
+            let tx = conn.transaction().unwrap();
+            apply(&tx, k, latest).unwrap();
+            tx.commit().unwrap();
+            assert_eq!(schema(&conn), fresh, "stopping after migration {k}");
+            let version: i64 = conn
+                .pragma_query_value(None, "user_version", |r| r.get(0))
+                .unwrap();
+            assert_eq!(version, latest as i64);
+            let broken: i64 = conn
+                .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+                    r.get(0)
+                })
+                .unwrap();
+            assert_eq!(broken, 0, "after migration {k}");
+            if k > 0 {
+                let kept: (i64, String) = conn
+                    .query_row(
+                        "SELECT t.id, r.role FROM tokens t JOIN token_roles r ON r.token_id = t.id",
+                        [],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
+                    .unwrap();
+                assert_eq!(kept, (7, "osmo-user".to_string()), "after migration {k}");
+                // Deleting the highest id and inserting again never reuses it.
+                conn.execute_batch(
+                    "DELETE FROM tokens WHERE id = 7;
+                     INSERT INTO tokens (public_id, user_id, name, secret_hash, created_at, created_by, expires_at)
+                         VALUES ('PUBLIC8', 'alice', 'u', 'hash', 1, 'system', 99);",
+                )
+                .unwrap();
+                let id: i64 = conn
+                    .query_row("SELECT id FROM tokens", [], |r| r.get(0))
+                    .unwrap();
+                assert!(id > 7, "after migration {k}: id {id} reused");
+            }
+        }
+    }
+
+    #[test]
+    fn applying_nothing_more_changes_nothing() {
+        let latest = MIGRATIONS.len();
+        let conn = migrated(&[(0, latest)]);
+        let before = schema(&conn);
+        let tx = rusqlite::Connection::unchecked_transaction(&conn).unwrap();
+        apply(&tx, latest, latest).unwrap();
+        tx.commit().unwrap();
+        assert_eq!(schema(&conn), before);
+    }
+}

@@ -1,27 +1,41 @@
-//! The SQLite file: where it lives, how it is opened, migrated and bootstrapped.
+//! The database: how it is opened, migrated and bootstrapped, and the one place that
+//! runs SQL. Everything `rusqlite` lives under this folder; the rest of the crate reads
+//! and writes through `Tx`'s named methods (see `tx.rs`).
 
+mod audit;
+mod file;
 mod migrations;
 mod probe;
+mod roles;
+mod sessions;
+mod settings;
+mod tokens;
+mod tx;
+mod users;
 
-use std::fs::{self, DirBuilder, OpenOptions};
+use std::fs;
 use std::io::ErrorKind;
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rusqlite::config::DbConfig;
-use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
+pub use file::{default_path, expand_home};
 pub use migrations::{APPLICATION_ID, MIGRATIONS};
+pub use tx::{
+    Event, NewEvent, NewTokenRow, Role, RoleGrant, SessionRow, StoredToken, TokenRef, TokenRow, Tx,
+    UserRow,
+};
 
 use crate::error::{Error, Result};
-use crate::{audit, time};
-
-/// The user id the first admin gets when nobody says otherwise.
-pub const DEFAULT_ADMIN: &str = "admin";
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 const WAL_SIZE_LIMIT: i64 = 4 << 20;
+
+/// What a new database is given inside its first migration's transaction (the first
+/// admin); returns whether it did anything. The rules of that live above the store.
+pub type Bootstrap<'a> = &'a dyn Fn(&Tx<'_>) -> Result<bool>;
 
 pub struct Store {
     conn: Connection,
@@ -29,37 +43,24 @@ pub struct Store {
     warnings: Vec<String>,
 }
 
-/// The database path: `--db`/`$OSMO_DB` (already merged by clap), else the data dir.
-pub fn default_path() -> Result<PathBuf> {
-    directories::ProjectDirs::from("", "", "osmo")
-        .map(|dirs| dirs.data_dir().join("osmo.db"))
-        .ok_or_else(|| {
-            Error::Database(
-                "Cannot find a home folder for the database: pass --db PATH or set OSMO_DB.".into(),
-            )
-        })
-}
-
-/// Expands a leading `~/`, which the shell leaves alone in `--flag=~/x`.
-pub fn expand_home(path: &Path) -> PathBuf {
-    match (path.strip_prefix("~"), directories::BaseDirs::new()) {
-        (Ok(rest), Some(dirs)) if path.starts_with("~/") => dirs.home_dir().join(rest),
-        _ => path.to_path_buf(),
-    }
-}
-
 impl Store {
-    /// Opens the database at `path`, creating and bootstrapping it on first use.
-    pub fn open(path: &Path) -> Result<Store> {
-        Ok(Store::open_or_init(path, DEFAULT_ADMIN)?.0)
+    /// Opens the database at `path`, creating it on first use and running `bootstrap`
+    /// in the transaction that creates its schema. Returns whether it was bootstrapped.
+    pub fn open(path: &Path, bootstrap: Bootstrap<'_>) -> Result<(Store, bool)> {
+        let mut store = Store::connect(path)?;
+        let created = store.migrate(bootstrap)?;
+        Ok((store, created))
     }
 
-    /// Opens the database, bootstrapping it with `admin` as the first admin if it is new.
-    /// Returns whether this call did the bootstrap.
-    pub fn open_or_init(path: &Path, admin: &str) -> Result<(Store, bool)> {
-        let mut store = Store::connect(path)?;
-        let created = store.migrate(admin)?;
-        Ok((store, created))
+    /// A private database in memory, for tests of the rules.
+    pub fn in_memory(bootstrap: Bootstrap<'_>) -> Result<Store> {
+        let mut store = Store {
+            conn: Connection::open_in_memory()?,
+            path: PathBuf::from(":memory:"),
+            warnings: Vec::new(),
+        };
+        store.migrate(bootstrap)?;
+        Ok(store)
     }
 
     fn connect(path: &Path) -> Result<Store> {
@@ -70,7 +71,7 @@ impl Store {
             Ok(meta) => {
                 probe::existing(path, &meta)?;
             }
-            Err(err) if err.kind() == ErrorKind::NotFound => create_private(path)
+            Err(err) if err.kind() == ErrorKind::NotFound => file::create_private(path)
                 .map_err(|err| Error::Database(format!("Cannot create database {shown}: {err}")))?,
             Err(err) => return Err(unusable(err.to_string())),
         }
@@ -78,7 +79,7 @@ impl Store {
         let conn =
             Connection::open_with_flags(path, flags).map_err(|err| unusable(format!("{err}.")))?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
-        persist_wal(&conn);
+        file::persist_wal(&conn);
         // With a persistent WAL, a non-negative limit makes the last connection truncate
         // the WAL to zero after its closing checkpoint. Without it the WAL keeps its old
         // frames, the next process's recovery counts them as live again, and every
@@ -87,21 +88,20 @@ impl Store {
         Ok(Store {
             conn,
             path: path.to_path_buf(),
-            warnings: open_to_others(path),
+            warnings: file::open_to_others(path),
         })
     }
 
     /// Checks the file is ours and not from a newer osmo, then brings the schema up to date
     /// and bootstraps a new database, all in one exclusive transaction.
-    fn migrate(&mut self, admin: &str) -> Result<bool> {
+    fn migrate(&mut self, bootstrap: Bootstrap<'_>) -> Result<bool> {
         let version = self.check_schema()?;
         // WAL with NORMAL survives a killed process; commits that hand out a secret use
         // `write_durable`, which also survives a power cut.
         self.conn.pragma_update(None, "synchronous", "NORMAL")?;
-        let latest = MIGRATIONS.len() as i64;
         // Migrations and the bootstrap commit together, so an up-to-date schema has its
         // first admin already.
-        if version == latest {
+        if version == MIGRATIONS.len() as i64 {
             self.conn.pragma_update(None, "foreign_keys", true)?;
             return Ok(false);
         }
@@ -121,11 +121,7 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Exclusive)?;
         // Another process may have migrated while we waited for the lock.
         let version: i64 = tx.pragma_query_value(None, "user_version", |row| row.get(0))?;
-        for (done, migration) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-            tx.execute_batch(migration)?;
-            tx.pragma_update(None, "user_version", done as i64 + 1)?;
-        }
-        tx.pragma_update(None, "application_id", APPLICATION_ID)?;
+        migrations::apply(&tx, version as usize, MIGRATIONS.len())?;
         let broken: i64 =
             tx.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
                 r.get(0)
@@ -136,7 +132,8 @@ impl Store {
                 self.path.display()
             )));
         }
-        let created = bootstrap(&tx, admin)?;
+        let tx = Tx { tx };
+        let created = bootstrap(&tx)?;
         tx.commit()?;
         self.conn.pragma_update(None, "foreign_keys", true)?;
         Ok(created)
@@ -185,115 +182,65 @@ impl Store {
     }
 
     /// Runs `f` in one read transaction: everything it reads comes from one snapshot.
-    pub fn read<T>(&mut self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+    pub fn read<T>(&mut self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
         self.transaction(TransactionBehavior::Deferred, f)
     }
 
-    fn transaction<T>(
-        &mut self,
-        behavior: TransactionBehavior,
-        f: impl FnOnce(&Transaction<'_>) -> Result<T>,
-    ) -> Result<T> {
-        let tx = self.conn.transaction_with_behavior(behavior)?;
-        let out = f(&tx)?;
-        tx.commit()?;
-        Ok(out)
-    }
-
-    pub fn conn(&self) -> &Connection {
-        &self.conn
-    }
-
-    /// Runs `f` in a `BEGIN IMMEDIATE` transaction and commits it if `f` succeeds.
-    pub fn write<T>(&mut self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+    /// Runs `f` in a write transaction (`BEGIN IMMEDIATE`: the one writer) and commits it
+    /// if `f` succeeds.
+    pub fn write<T>(&mut self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
         self.transaction(TransactionBehavior::Immediate, f)
     }
 
     /// As `write`, but the commit is on disk (fsynced) before this returns: for commits
     /// whose result hands out a secret that must never be lost once shown.
-    pub fn write_durable<T>(&mut self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+    pub fn write_durable<T>(&mut self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
         self.conn.pragma_update(None, "synchronous", "FULL")?;
         let out = self.write(f);
         self.conn.pragma_update(None, "synchronous", "NORMAL")?;
         out
     }
-}
 
-/// Keeps the -wal and -shm files when the last connection closes (after its checkpoint),
-/// instead of deleting them for the next process to create again. Only a speed-up: if
-/// SQLite refuses, it deletes them as usual.
-fn persist_wal(conn: &Connection) {
-    let mut on: std::ffi::c_int = 1;
-    // SAFETY: the handle is valid while `conn` lives; SQLITE_FCNTL_PERSIST_WAL reads and
-    // writes one int through the pointer, which outlives the call.
-    unsafe {
-        rusqlite::ffi::sqlite3_file_control(
-            conn.handle(),
-            c"main".as_ptr(),
-            rusqlite::ffi::SQLITE_FCNTL_PERSIST_WAL,
-            (&raw mut on).cast(),
-        );
+    fn transaction<T>(
+        &mut self,
+        behavior: TransactionBehavior,
+        f: impl FnOnce(&Tx<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let tx = Tx {
+            tx: self.conn.transaction_with_behavior(behavior)?,
+        };
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
     }
-}
 
-/// The file's permissions are the trust boundary (DESIGN §2): whoever may write the file,
-/// or its folder, is an admin of it. Says so, as ssh does for keys.
-fn open_to_others(path: &Path) -> Vec<String> {
-    let folder = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    [(path, "600"), (folder, "700")]
-        .into_iter()
-        .filter(|(p, _)| fs::metadata(p).is_ok_and(|m| m.mode() & 0o022 != 0))
-        .map(|(p, mode)| {
-            format!(
-                "{} is writable by group or others: anyone who can write it is an admin (chmod {mode} {})",
-                p.display(),
-                p.display()
-            )
-        })
-        .collect()
-}
-
-/// Creates the database file (0600) and any missing folders (0700) before SQLite opens it.
-fn create_private(path: &Path) -> std::io::Result<()> {
-    let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
-    if let Some(parent) = parent.filter(|p| !p.exists()) {
-        DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(parent)?;
-    }
-    match OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-    {
-        Err(err) if err.kind() != ErrorKind::AlreadyExists => Err(err),
-        _ => Ok(()),
+    /// Copies the WAL into the file and empties it, as the last process would on exit.
+    pub fn checkpoint(&self) -> Result<()> {
+        self.conn
+            .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
+        Ok(())
     }
 }
 
-/// Creates the first admin on a new database. Returns false when one already exists.
-fn bootstrap(tx: &Transaction<'_>, admin: &str) -> Result<bool> {
-    if crate::settings::stored(tx, "operator-user")?.is_some() {
-        return Ok(false);
+/// The one place SQLite's errors become the crate's. The schema's triggers abort with
+/// `osmo: ...` messages: rule violations (exit 5), not database failures.
+impl From<rusqlite::Error> for Error {
+    fn from(err: rusqlite::Error) -> Self {
+        if let rusqlite::Error::SqliteFailure(_, Some(msg)) = &err {
+            match msg.as_str() {
+                "osmo: last admin" => {
+                    return Error::conflict(
+                        "Cannot remove the last user with the osmo-admin role: there must always be one.",
+                    );
+                }
+                "osmo: token roles are immutable" => {
+                    return Error::conflict(
+                        "Token roles are immutable: delete the token and create a new one.",
+                    );
+                }
+                _ => {}
+            }
+        }
+        Error::Storage(err.to_string())
     }
-    let now = time::now();
-    tx.execute(
-        "INSERT INTO users (id, created_at, created_by) VALUES (?1, ?2, 'system')",
-        (admin, now),
-    )?;
-    for role in [crate::roles::ADMIN, crate::roles::USER] {
-        tx.execute(
-            "INSERT INTO user_roles (user_id, role, assigned_by, assigned_at)
-             VALUES (?1, ?2, 'system', ?3)",
-            (admin, role, now),
-        )?;
-    }
-    crate::settings::put(tx, "operator-user", admin)?;
-    audit::record(tx, "system", "init", admin, Some(admin), "ok")?;
-    Ok(true)
 }

@@ -1,16 +1,14 @@
 //! Checking a presented token: for `token verify`, for token and session callers, and for
 //! other programs using the library (DESIGN §4, §5).
 
-use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 
-use super::role_names;
-use crate::audit;
+use super::format::{self, Token};
+use crate::audit::{self, Action, Record};
 use crate::error::{Error, Result};
 use crate::roles;
-use crate::store::Store;
+use crate::store::{Store, Tx};
 use crate::time::{self, Timestamp};
-use crate::token::{self, Token};
 
 /// Why a presented token is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +45,9 @@ pub struct Verified {
     pub outdated_hash: Option<String>,
 }
 
+/// A presented token's verdict: good, or why not.
+pub type Verdict = std::result::Result<Verified, Rejection>;
+
 /// How stale `last_used_at` may get before a use writes it again. Writing it on every
 /// use would turn each `token verify` into a write transaction (and a checkpoint when
 /// the process exits); a minute is as fine as anyone reads "last used".
@@ -57,52 +58,36 @@ pub fn use_is_news(last_used_at: Option<i64>, now: i64, granularity: i64) -> boo
     last_used_at.is_none_or(|last| now - last >= granularity)
 }
 
-/// Checks a presented token against the database at instant `now`. The outer `Result` is
-/// for database failures; the inner one says whether the token is good. Run it inside one
-/// transaction (`Store::read`, or the write that acts on it) so the token and its roles
-/// come from one snapshot.
-pub fn check(
-    conn: &Connection,
-    presented: &str,
-    now: i64,
-) -> Result<std::result::Result<Verified, Rejection>> {
+/// Checks a presented token against the database at instant `now`, reading the token
+/// and its roles from one snapshot. The outer `Result` is for database failures; the
+/// inner one says whether the token is good. Nothing is written.
+pub fn check(store: &mut Store, presented: &str, now: i64) -> Result<Verdict> {
+    store.read(|tx| check_raw(tx, presented, now))
+}
+
+/// `check` inside a transaction the caller holds (a login checks again under its write).
+pub(crate) fn check_raw(tx: &Tx<'_>, presented: &str, now: i64) -> Result<Verdict> {
     let Ok(token) = Token::parse(presented) else {
         return Ok(Err(Rejection::Malformed));
     };
-    let row = conn
-        .prepare_cached(
-            "SELECT id, name, user_id, secret_hash, expires_at, last_used_at FROM tokens
-             WHERE public_id = ?1",
-        )?
-        .query_row([token.public_id()], |row| {
-            Ok((
-                row.get::<_, i64>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, String>(2)?,
-                row.get::<_, String>(3)?,
-                row.get::<_, i64>(4)?,
-                row.get::<_, Option<i64>>(5)?,
-            ))
-        })
-        .optional()?;
-    let Some((row_id, token_name, user_name, hash, expires_at, last_used_at)) = row else {
+    let Some(row) = tx.find_token_by_public_id(token.public_id())? else {
         return Ok(Err(Rejection::Unknown));
     };
-    if !token.matches(&hash) {
+    if !token.matches(&row.secret_hash) {
         return Ok(Err(Rejection::Unknown));
     }
-    if expires_at <= now {
+    if row.expires_at <= now {
         return Ok(Err(Rejection::Expired));
     }
     Ok(Ok(Verified {
-        row_id,
+        row_id: row.row_id,
         public_id: token.public_id().to_string(),
-        token_name,
-        user_name,
-        roles: role_names(conn, row_id)?,
-        expires_at: Timestamp(expires_at),
-        last_used_at,
-        outdated_hash: token::needs_rehash(&hash).then_some(hash),
+        token_name: row.name,
+        user_name: row.user_id,
+        roles: tx.token_roles(row.row_id)?,
+        expires_at: Timestamp(row.expires_at),
+        last_used_at: row.last_used_at,
+        outdated_hash: format::needs_rehash(&row.secret_hash).then_some(row.secret_hash),
     }))
 }
 
@@ -112,13 +97,15 @@ pub fn check(
 pub fn authenticate(
     store: &mut Store,
     presented: &str,
-    action: &str,
-) -> Result<std::result::Result<Verified, Rejection>> {
-    let now = time::now();
-    let verdict = store.read(|tx| check(tx, presented, now))?;
+    action: Action,
+    now: i64,
+) -> Result<Verdict> {
+    let verdict = check(store, presented, now)?;
     match &verdict {
         Ok(verified) => record_use(store, presented, verified, now)?,
-        Err(rejection) => store.write(|tx| record_failure(tx, presented, *rejection, action))?,
+        Err(rejection) => {
+            store.write(|tx| record_failure(tx, presented, *rejection, action, now))?
+        }
     }
     Ok(verdict)
 }
@@ -131,54 +118,61 @@ pub fn record_use(store: &mut Store, presented: &str, verified: &Verified, now: 
     {
         return Ok(());
     }
-    let rehash = match (&verified.outdated_hash, Token::parse(presented)) {
-        (Some(_), Ok(token)) => Some(token.hash()?),
-        _ => None,
-    };
+    let rehash = rehash(presented, verified)?;
     store.write(|tx| record_use_raw(tx, verified, rehash.as_deref(), now))
+}
+
+/// A new hash for `presented` when the stored one is outdated.
+pub(crate) fn rehash(presented: &str, verified: &Verified) -> Result<Option<String>> {
+    match (&verified.outdated_hash, Token::parse(presented)) {
+        (Some(_), Ok(token)) => token.hash().map(Some),
+        _ => Ok(None),
+    }
 }
 
 /// `record_use` inside a transaction the caller already holds. The row is named by its
 /// id, which is never reused, and the hash is replaced only where it is still exactly
 /// the outdated one that was checked.
 pub(crate) fn record_use_raw(
-    tx: &Connection,
+    tx: &Tx<'_>,
     verified: &Verified,
     rehash: Option<&str>,
     now: i64,
 ) -> Result<()> {
-    tx.prepare_cached("UPDATE tokens SET last_used_at = ?2 WHERE id = ?1")?
-        .execute((verified.row_id, now))?;
+    tx.touch_token(verified.row_id, now)?;
     if let (Some(old), Some(new)) = (&verified.outdated_hash, rehash) {
-        tx.prepare_cached("UPDATE tokens SET secret_hash = ?3 WHERE id = ?1 AND secret_hash = ?2")?
-            .execute((verified.row_id, old, new))?;
+        tx.replace_token_hash(verified.row_id, old, new)?;
     }
     Ok(())
 }
 
 /// Audits a refused token under `action`, naming its owner when the public id is known.
 pub(crate) fn record_failure(
-    tx: &Connection,
+    tx: &Tx<'_>,
     presented: &str,
     rejection: Rejection,
-    action: &str,
+    action: Action,
+    now: i64,
 ) -> Result<()> {
     let public_id = Token::parse(presented).map(|t| t.public_id().to_string());
-    let owner: Option<(String, String)> = match &public_id {
-        Ok(id) => tx
-            .prepare_cached("SELECT user_id, name FROM tokens WHERE public_id = ?1")?
-            .query_row([id], |row| Ok((row.get(0)?, row.get(1)?)))
-            .optional()?,
+    let owner = match &public_id {
+        Ok(id) => tx.find_token_by_public_id(id)?,
         Err(_) => None,
     };
     let target = match (&owner, &public_id) {
-        (Some((user, name)), _) => format!("{user}/{name}"),
+        (Some(token), _) => format!("{}/{}", token.user_id, token.name),
         (None, Ok(id)) => id.clone(),
         (None, Err(_)) => "-".to_string(),
     };
-    let subject = owner.as_ref().map(|(user, _)| user.as_str());
-    let outcome = format!("failed: {}", rejection.reason());
-    audit::record(tx, "-", action, &target, subject, &outcome)
+    Record {
+        at: now,
+        actor: "-",
+        action,
+        target: &target,
+        subject: owner.as_ref().map(|token| token.user_id.as_str()),
+        outcome: &format!("failed: {}", rejection.reason()),
+    }
+    .append(tx)
 }
 
 /// `token verify` of a good token.
@@ -205,26 +199,23 @@ pub fn verify(
     store: &mut Store,
     presented: &str,
     required: &[String],
+    now: i64,
 ) -> Result<std::result::Result<Valid, Rejection>> {
     let required = roles::dedup(required)?;
-    let verified = match authenticate(store, presented, "token.verify")? {
+    let verified = match authenticate(store, presented, Action::TokenVerify, now)? {
         Ok(verified) => verified,
         Err(rejection) => return Ok(Err(rejection)),
     };
     let name = &verified.token_name;
     if let Some(role) = required.iter().find(|r| !verified.roles.contains(r)) {
-        let refusal = match roles::require_exist(store.conn(), std::slice::from_ref(role)) {
+        let exists = store.read(|tx| roles::require_exist(tx, std::slice::from_ref(role)));
+        let refusal = match exists {
             Err(err) => Error::forbidden(format!("{err}")),
             Ok(()) => Error::forbidden(format!("token {name} does not carry role {role}.")),
         };
         let target = format!("{}/{name}", verified.user_name);
-        audit::record_denial(
-            store,
-            "-",
-            "token.verify",
-            &target,
-            Some(&verified.user_name),
-        );
+        let owner = Some(verified.user_name.as_str());
+        audit::record_denial(store, now, "-", Action::TokenVerify, &target, owner);
         return Err(refusal);
     }
     Ok(Ok(Valid {

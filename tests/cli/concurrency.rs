@@ -84,14 +84,15 @@ fn sixteen_writers_lose_nothing_while_readers_keep_reading() {
         failed_reads[0]
     );
 
-    let conn = env.sql();
+    let mut store = env.store();
     let now = Utc::now().timestamp();
     for run in &writes {
         let issued: Issued = serde_json::from_str(&run.stdout).unwrap();
-        let verified = tokens::check(&conn, &issued.token, now).unwrap();
+        let verified = tokens::check(&mut store, &issued.token, now).unwrap();
         assert!(verified.is_ok(), "{} does not verify", issued.token_name);
     }
-    let count: i64 = conn
+    let count: i64 = env
+        .sql()
         .query_row("SELECT count(*) FROM tokens", [], |r| r.get(0))
         .unwrap();
     assert_eq!(count, 401);

@@ -130,11 +130,11 @@ fn sigkill_during_writes_keeps_the_database_whole() {
         killed >= KILLS,
         "only {killed} of {rounds} processes were killed in flight"
     );
-    let conn = env.sql();
+    let mut store = env.store();
     let now = Utc::now().timestamp();
     for token in &shown {
         assert!(
-            tokens::check(&conn, token, now).unwrap().is_ok(),
+            tokens::check(&mut store, token, now).unwrap().is_ok(),
             "a shown token was lost"
         );
     }

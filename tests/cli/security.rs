@@ -8,7 +8,6 @@ use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use osmo_local::store::Store;
 use osmo_local::tokens;
 use serde::Deserialize;
 
@@ -230,7 +229,7 @@ fn a_hash_upgrade_replaces_only_the_hash_it_read() {
         .unwrap();
     let now = Utc::now().timestamp();
     let checked = || {
-        tokens::check(&env.sql(), &issued.token, now)
+        tokens::check(&mut env.store(), &issued.token, now)
             .unwrap()
             .expect("valid")
     };
@@ -250,7 +249,7 @@ fn a_hash_upgrade_replaces_only_the_hash_it_read() {
         )
         .unwrap();
     let theirs = hash();
-    let mut store = Store::open(&env.db()).unwrap();
+    let mut store = env.store();
     tokens::record_use(&mut store, &issued.token, &verified, now).unwrap();
     assert_eq!(hash(), theirs);
 

@@ -93,7 +93,7 @@ fn assert_token_shape(token: &str) {
 
 /// Checks a token through the library, as another local program would.
 fn check(env: &Env, token: &str) -> Result<tokens::Verified, Rejection> {
-    tokens::check(&env.sql(), token, Utc::now().timestamp()).expect("database")
+    tokens::check(&mut env.store(), token, Utc::now().timestamp()).expect("database")
 }
 
 #[test]
@@ -685,9 +685,9 @@ fn a_hash_with_older_parameters_is_replaced_on_verify() {
     assert!(
         stored.starts_with(&format!(
             "$argon2id$v=19$m={},t={},p={}$",
-            osmo_local::token::ARGON2_M_KIB,
-            osmo_local::token::ARGON2_T,
-            osmo_local::token::ARGON2_P
+            osmo_local::tokens::format::ARGON2_M_KIB,
+            osmo_local::tokens::format::ARGON2_T,
+            osmo_local::tokens::format::ARGON2_P
         )),
         "{stored}"
     );

@@ -148,6 +148,11 @@ impl Env {
         serde_json::from_str(&out).unwrap_or_else(|err| panic!("bad JSON ({err}):\n{out}"))
     }
 
+    /// Opens the database through the library, as another local program would.
+    pub fn store(&self) -> osmo_local::store::Store {
+        osmo_local::setup::open(&self.db(), chrono::Utc::now().timestamp()).expect("open store")
+    }
+
     /// Opens the database directly, as a test's own second client.
     pub fn sql(&self) -> rusqlite::Connection {
         let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE;
@@ -210,8 +215,8 @@ pub fn fails_unchanged(env: &Env, args: &[&str], code: i32) -> String {
 /// Every well-formed token (checksum and all) inside `text`.
 pub fn tokens_in(text: &str) -> Vec<String> {
     text.match_indices("osmo_")
-        .filter_map(|(at, _)| text.get(at..at + osmo_local::token::TOKEN_LEN))
-        .filter(|candidate| osmo_local::token::Token::parse(candidate).is_ok())
+        .filter_map(|(at, _)| text.get(at..at + osmo_local::tokens::format::TOKEN_LEN))
+        .filter(|candidate| osmo_local::tokens::format::Token::parse(candidate).is_ok())
         .map(str::to_string)
         .collect()
 }

@@ -1,16 +1,15 @@
-//! `osmo login`, `logout`, `profile list` and `audit list`.
+//! `osmo login`, `logout` and `profile list`.
 
 use std::io::IsTerminal;
 use std::path::Path;
 
 use super::{Ctx, db_path, open_store, read_stdin_token, read_token_file, session_file_path};
-use crate::audit;
 use crate::cli::Global;
 use crate::error::{Error, Result};
 use crate::identity::Profile;
 use crate::output::emit;
 use crate::sessions::{self, Entry, LoginSummary, LogoutSummary, SessionFile};
-use crate::validate;
+use crate::{time, validate};
 
 pub fn login(
     global: &Global,
@@ -38,14 +37,15 @@ pub fn login(
             .to_string(),
         (None, None) => read_stdin_token()?,
     };
+    let now = time::now();
     let path = db_path(global)?;
-    let mut store = open_store(&path)?;
+    let mut store = open_store(&path, now)?;
     let session_path = session_file_path()?;
     // Read the session file first, so a damaged one stops us before a session is opened,
     // and hold its lock until the new session is written, so a parallel login's is kept.
     let lock = SessionFile::lock(&session_path)?;
     let mut file = SessionFile::load(&session_path)?;
-    let logged_in = sessions::login(&mut store, &presented, url)?;
+    let logged_in = sessions::login(&mut store, &presented, url, now)?;
     let key = sessions::database_key(&path);
     if let Some(old) = file.get(&key) {
         sessions::end(&mut store, &old.session_id)?;
@@ -88,7 +88,7 @@ pub fn logout(global: &Global) -> Result<()> {
             if let Some(entry) = &entry {
                 // Never create a database just to log out of it.
                 if path.exists() {
-                    let mut store = open_store(&path)?;
+                    let mut store = open_store(&path, time::now())?;
                     sessions::end(&mut store, &entry.session_id)?;
                 }
                 file.save(&lock)?;
@@ -106,11 +106,4 @@ pub fn logout(global: &Global) -> Result<()> {
 
 pub fn profile(ctx: &mut Ctx) -> Result<()> {
     emit(ctx.format, &Profile::of(&ctx.caller))
-}
-
-pub fn audit(ctx: &mut Ctx, user: Option<&str>, count: u32) -> Result<()> {
-    emit(
-        ctx.format,
-        &audit::list(&ctx.store, &ctx.caller, user, count)?,
-    )
 }

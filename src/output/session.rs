@@ -1,7 +1,6 @@
-//! Text for `login`, `logout`, `profile list`, `token verify` and `audit list`.
+//! Text for `login`, `logout`, `profile list` and `token verify`.
 
-use super::{Render, table};
-use crate::audit::EventList;
+use super::Render;
 use crate::identity::Profile;
 use crate::sessions::{LoginSummary, LogoutSummary};
 use crate::tokens::{Invalid, Valid};
@@ -63,32 +62,5 @@ impl Render for Valid {
 impl Render for Invalid {
     fn text(&self, out: &mut String) {
         out.push_str(&format!("invalid token ({})\n", self.reason));
-    }
-}
-
-impl Render for EventList {
-    fn text(&self, out: &mut String) {
-        if self.0.is_empty() {
-            out.push_str("No events found\n");
-            return;
-        }
-        let rows = self
-            .0
-            .iter()
-            .map(|e| {
-                [
-                    e.at.rfc3339(),
-                    e.actor.clone(),
-                    e.action.clone(),
-                    e.target.clone(),
-                    e.outcome.clone(),
-                ]
-            })
-            .collect();
-        table(
-            out,
-            ["At (UTC)", "Actor", "Action", "Target", "Outcome"],
-            rows,
-        );
     }
 }

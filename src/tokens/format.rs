@@ -74,7 +74,7 @@ pub fn random_base62(len: usize) -> Result<String> {
     while out.len() < len {
         SysRng
             .try_fill_bytes(&mut buf)
-            .map_err(|err| Error::Io(std::io::Error::other(format!("OS random source: {err}"))))?;
+            .map_err(|err| Error::Internal(format!("OS random source: {err}")))?;
         // 248 = 4 * 62: rejecting the rest keeps every character equally likely.
         for b in buf.iter().filter(|b| **b < 248) {
             if out.len() == len {
@@ -187,7 +187,7 @@ impl Secret {
 pub fn hash_secret(secret: &Secret) -> Result<String> {
     let hash = hasher()
         .hash_password(secret.0.as_bytes())
-        .map_err(|err| Error::Io(std::io::Error::other(format!("hashing failed: {err}"))))?;
+        .map_err(|err| Error::Internal(format!("hashing failed: {err}")))?;
     Ok(hash.to_string())
 }
 

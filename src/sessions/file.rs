@@ -1,0 +1,160 @@
+//! The session file: one login per database, kept in `login.json` (0600) beside the
+//! user's other osmo settings, written so that no reader sees half of it, no planted
+//! link is followed, and parallel logins each keep theirs (DESIGN §1).
+
+use std::collections::BTreeMap;
+use std::fs::{self, DirBuilder, File, OpenOptions};
+use std::io::{ErrorKind, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::tokens::format;
+
+/// One login, as kept in the session file. Holds a secret: no `Debug`.
+#[derive(Serialize, Deserialize, Clone)]
+pub struct Entry {
+    pub session_id: String,
+    pub secret: String,
+    pub user_name: String,
+    pub url: Option<String>,
+}
+
+/// The session file: one login per database, keyed by the database's full path.
+#[derive(Serialize, Deserialize, Default)]
+pub struct SessionFile {
+    #[serde(skip)]
+    path: PathBuf,
+    /// Set when the file is readable by group or others.
+    #[serde(skip)]
+    warning: Option<String>,
+    sessions: BTreeMap<String, Entry>,
+}
+
+/// The session folder's advisory lock, held from reading the file to replacing it, so
+/// parallel `login`s (to different databases) each keep their session.
+pub struct Locked {
+    _folder: File,
+}
+
+/// `$OSMO_CONFIG_FILE_DIR/login.json`, else `<config dir>/osmo/login.json`.
+pub fn default_path(config_dir: Option<&Path>) -> Result<PathBuf> {
+    let dir = match config_dir {
+        Some(dir) => dir.to_path_buf(),
+        None => directories::ProjectDirs::from("", "", "osmo")
+            .map(|dirs| dirs.config_dir().to_path_buf())
+            .ok_or_else(|| {
+                Error::invalid("Cannot find a config folder: set OSMO_CONFIG_FILE_DIR.")
+            })?,
+    };
+    Ok(dir.join("login.json"))
+}
+
+/// The key a database's session is kept under.
+pub fn database_key(db: &Path) -> String {
+    fs::canonicalize(db)
+        .unwrap_or_else(|_| db.to_path_buf())
+        .display()
+        .to_string()
+}
+
+impl SessionFile {
+    /// Takes the lock on the session file's folder, creating the folder (0700) if needed.
+    pub fn lock(path: &Path) -> Result<Locked> {
+        let folder = folder_of(path);
+        DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(folder)?;
+        let handle = File::open(folder)?;
+        handle.lock()?;
+        Ok(Locked { _folder: handle })
+    }
+
+    /// Reads the session file; a missing file is an empty one.
+    pub fn load(path: &Path) -> Result<SessionFile> {
+        let mut file = match fs::read(path) {
+            Ok(bytes) => serde_json::from_slice::<SessionFile>(&bytes).map_err(|err| {
+                Error::Unauthenticated(format!(
+                    "The session file {} is damaged ({err}); delete it and log in again.",
+                    path.display()
+                ))
+            })?,
+            Err(err) if err.kind() == ErrorKind::NotFound => SessionFile::default(),
+            Err(err) => {
+                return Err(Error::Io(std::io::Error::new(
+                    err.kind(),
+                    format!("Cannot read the session file {}: {err}", path.display()),
+                )));
+            }
+        };
+        file.path = path.to_path_buf();
+        let mode = fs::metadata(path).map_or(0, |meta| meta.permissions().mode());
+        file.warning = (mode & 0o077 != 0).then(|| {
+            format!(
+                "session file {} is readable by others (mode {:o}); run `chmod 600 {}`",
+                path.display(),
+                mode & 0o777,
+                path.display()
+            )
+        });
+        Ok(file)
+    }
+
+    /// A warning to print about the file's permissions, if any.
+    pub fn warning(&self) -> Option<&str> {
+        self.warning.as_deref()
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Entry> {
+        self.sessions.get(key)
+    }
+
+    pub fn put(&mut self, key: String, entry: Entry) {
+        self.sessions.insert(key, entry);
+    }
+
+    pub fn remove(&mut self, key: &str) -> Option<Entry> {
+        self.sessions.remove(key)
+    }
+
+    /// Writes the file (0600, folder 0700) through a freshly created temporary file and a
+    /// rename, so a reader never sees half of it; with no sessions left the file is
+    /// removed. Call it holding `lock`. The temporary file has a random name and is
+    /// created exclusively (`O_EXCL`), so a planted file or link there is never written
+    /// through.
+    pub fn save(&self, _lock: &Locked) -> Result<()> {
+        if self.sessions.is_empty() {
+            return match fs::remove_file(&self.path) {
+                Err(err) if err.kind() != ErrorKind::NotFound => Err(err.into()),
+                _ => Ok(()),
+            };
+        }
+        let body = serde_json::to_vec_pretty(self).map_err(std::io::Error::from)?;
+        let mut name = self.path.file_name().unwrap_or_default().to_owned();
+        name.push(format!(".tmp-{}", format::random_base62(12)?));
+        let tmp = self.path.with_file_name(name);
+        let written = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&tmp)
+            .and_then(|mut file| {
+                file.write_all(&body)?;
+                file.sync_all()
+            })
+            .and_then(|()| fs::rename(&tmp, &self.path));
+        if written.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+        Ok(written?)
+    }
+}
+
+fn folder_of(path: &Path) -> &Path {
+    path.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}

@@ -1,0 +1,25 @@
+//! Opening the database for the rules above the store: a new database gets its first
+//! admin (DESIGN §1) inside the transaction that creates its schema.
+
+use std::path::Path;
+
+use crate::access::DEFAULT_ADMIN;
+use crate::error::Result;
+use crate::store::Store;
+use crate::users;
+
+/// Opens the database at `path`, creating it on first use with the admin `admin`.
+pub fn open(path: &Path, now: i64) -> Result<Store> {
+    Ok(open_as(path, DEFAULT_ADMIN, now)?.0)
+}
+
+/// Opens the database, creating it on first use with `admin` as its first admin.
+/// Returns whether this call created it.
+pub fn open_as(path: &Path, admin: &str, now: i64) -> Result<(Store, bool)> {
+    Store::open(path, &|tx| users::bootstrap(tx, admin, now))
+}
+
+/// A new database in memory with the admin `admin`, for tests of the rules.
+pub fn in_memory(now: i64) -> Result<Store> {
+    Store::in_memory(&|tx| users::bootstrap(tx, DEFAULT_ADMIN, now))
+}

@@ -1,0 +1,87 @@
+//! Where the database file lives, and what is done to the file itself around SQLite:
+//! created private, its permissions checked, its WAL kept between processes.
+
+use std::fs::{self, DirBuilder, OpenOptions};
+use std::io::ErrorKind;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+use rusqlite::Connection;
+
+use crate::error::{Error, Result};
+
+/// The database path: `--db`/`$OSMO_DB` (already merged by clap), else the data dir.
+pub fn default_path() -> Result<PathBuf> {
+    directories::ProjectDirs::from("", "", "osmo")
+        .map(|dirs| dirs.data_dir().join("osmo.db"))
+        .ok_or_else(|| {
+            Error::Database(
+                "Cannot find a home folder for the database: pass --db PATH or set OSMO_DB.".into(),
+            )
+        })
+}
+
+/// Expands a leading `~/`, which the shell leaves alone in `--flag=~/x`.
+pub fn expand_home(path: &Path) -> PathBuf {
+    match (path.strip_prefix("~"), directories::BaseDirs::new()) {
+        (Ok(rest), Some(dirs)) if path.starts_with("~/") => dirs.home_dir().join(rest),
+        _ => path.to_path_buf(),
+    }
+}
+
+/// Keeps the -wal and -shm files when the last connection closes (after its checkpoint),
+/// instead of deleting them for the next process to create again. Only a speed-up: if
+/// SQLite refuses, it deletes them as usual.
+pub(super) fn persist_wal(conn: &Connection) {
+    let mut on: std::ffi::c_int = 1;
+    // SAFETY: the handle is valid while `conn` lives; SQLITE_FCNTL_PERSIST_WAL reads and
+    // writes one int through the pointer, which outlives the call.
+    unsafe {
+        rusqlite::ffi::sqlite3_file_control(
+            conn.handle(),
+            c"main".as_ptr(),
+            rusqlite::ffi::SQLITE_FCNTL_PERSIST_WAL,
+            (&raw mut on).cast(),
+        );
+    }
+}
+
+/// The file's permissions are the trust boundary (DESIGN §2): whoever may write the file,
+/// or its folder, is an admin of it. Says so, as ssh does for keys.
+pub(super) fn open_to_others(path: &Path) -> Vec<String> {
+    let folder = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    [(path, "600"), (folder, "700")]
+        .into_iter()
+        .filter(|(p, _)| fs::metadata(p).is_ok_and(|m| m.mode() & 0o022 != 0))
+        .map(|(p, mode)| {
+            format!(
+                "{} is writable by group or others: anyone who can write it is an admin (chmod {mode} {})",
+                p.display(),
+                p.display()
+            )
+        })
+        .collect()
+}
+
+/// Creates the database file (0600) and any missing folders (0700) before SQLite opens it.
+pub(super) fn create_private(path: &Path) -> std::io::Result<()> {
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+    if let Some(parent) = parent.filter(|p| !p.exists()) {
+        DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(parent)?;
+    }
+    match OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Err(err) if err.kind() != ErrorKind::AlreadyExists => Err(err),
+        _ => Ok(()),
+    }
+}
