@@ -76,3 +76,50 @@ impl Caller {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn caller(user: &str, roles: &[&str], login: Login) -> Caller {
+        Caller {
+            user: user.to_string(),
+            roles: roles.iter().map(|r| r.to_string()).collect(),
+            login,
+            token: None,
+            url: None,
+        }
+    }
+
+    #[test]
+    fn authorize_lets_admins_do_anything_and_others_only_their_own() {
+        let operator = caller("admin", &[USER], Login::Operator);
+        let admin = caller("root", &[ADMIN, USER], Login::Token);
+        let alice = caller("alice", &[USER], Login::Session);
+        let own = Need::SelfOrAdmin {
+            user: "alice",
+            what: "x",
+        };
+        for (who, anyone, admin_only, alices) in [
+            (&operator, true, true, true),
+            (&admin, true, true, true),
+            (&alice, true, false, true),
+            (&caller("bob", &[USER], Login::Token), true, false, false),
+        ] {
+            assert_eq!(who.authorize(Need::Anyone).is_ok(), anyone, "{}", who.user);
+            assert_eq!(
+                who.authorize(Need::Admin("x")).is_ok(),
+                admin_only,
+                "{}",
+                who.user
+            );
+            assert_eq!(who.authorize(own).is_ok(), alices, "{}", who.user);
+        }
+        let refused = alice.authorize(Need::Admin("Creating users")).unwrap_err();
+        assert_eq!(refused.exit_code(), 3);
+        assert_eq!(
+            refused.to_string(),
+            "permission denied (403): Creating users requires the osmo-admin role."
+        );
+    }
+}

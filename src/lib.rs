@@ -21,4 +21,7 @@ pub mod tokens;
 pub mod users;
 pub mod validate;
 
+#[cfg(test)]
+mod rules_tests;
+
 pub use error::{Error, ExitStatus, Result};

@@ -6,23 +6,7 @@ use std::os::unix::fs::PermissionsExt;
 
 use serde::Deserialize;
 
-use crate::token::{Issued, Listed, access_token, in_days};
-use crate::util::{Env, Run};
-
-/// A user's token, created by the operator (even while a session is open).
-fn token_for(env: &Env, user: &str, name: &str, roles: &[&str]) -> String {
-    let mut args = vec!["token", "set", name, "-u", user, "-t", "json"];
-    if !roles.is_empty() {
-        args.push("-r");
-        args.extend(roles);
-    }
-    let issued: Issued = serde_json::from_str(&env.as_operator(&args)).unwrap();
-    issued.token
-}
-
-fn with_token(env: &Env, token: &str, args: &[&str]) -> Run {
-    env.run_env(&[("OSMO_TOKEN", token)], args)
-}
+use crate::util::{Env, Issued, Listed, Run, access_token, in_days, token_for, with_token};
 
 /// Writes `token` to a 0600 file under the test's root and returns its path.
 fn token_file(env: &Env, name: &str, token: &str) -> String {

@@ -6,8 +6,7 @@ use std::os::unix::fs::PermissionsExt;
 
 use chrono::{Days, Utc};
 
-use crate::token::{Issued, in_days};
-use crate::util::{Env, Run};
+use crate::util::{Env, Issued, Run, in_days};
 
 struct Case {
     args: Vec<String>,

@@ -7,8 +7,7 @@ use std::thread;
 use chrono::Utc;
 use osmo_local::tokens;
 
-use crate::token::Issued;
-use crate::util::{Env, Run};
+use crate::util::{Env, Issued, Run};
 
 fn integrity(env: &Env) -> String {
     env.sql()

@@ -4,8 +4,7 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 
-use crate::token::Issued;
-use crate::util::{Env, Run, tokens_in};
+use crate::util::{Env, Issued, Run, tokens_in};
 
 fn mode(path: &PathBuf) -> u32 {
     fs::metadata(path).unwrap().permissions().mode() & 0o777

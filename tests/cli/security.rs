@@ -11,22 +11,7 @@ use chrono::Utc;
 use osmo_local::tokens;
 use serde::Deserialize;
 
-use crate::token::Issued;
-use crate::util::{Env, Run};
-
-/// A user's token, made by the operator even while a session is open.
-fn token_for(env: &Env, user: &str, name: &str, roles: &[&str]) -> Issued {
-    let mut args = vec!["token", "set", name, "-u", user, "-t", "json"];
-    if !roles.is_empty() {
-        args.push("-r");
-        args.extend(roles);
-    }
-    serde_json::from_str(&env.as_operator(&args)).unwrap()
-}
-
-fn with_token(env: &Env, token: &str, args: &[&str]) -> Run {
-    env.run_env(&[("OSMO_TOKEN", token)], args)
-}
+use crate::util::{Env, Issued, issue_for as token_for, with_token};
 
 #[derive(Debug, Deserialize)]
 struct Event {

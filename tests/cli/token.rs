@@ -7,35 +7,7 @@ use chrono::{Days, Utc};
 use osmo_local::tokens::{self, Rejection};
 use serde::Deserialize;
 
-use crate::util::{Env, fails_unchanged};
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Issued {
-    pub token: String,
-    pub id: String,
-    pub token_name: String,
-    pub user_name: String,
-    pub description: String,
-    pub roles: Vec<String>,
-    pub created_at: String,
-    pub expires_at: String,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Listed {
-    pub id: String,
-    pub token_name: String,
-    pub user_name: String,
-    pub description: String,
-    pub status: String,
-    pub active: bool,
-    pub roles: Vec<String>,
-    pub created_at: String,
-    pub expires_at: String,
-    pub last_used_at: Option<String>,
-}
+use crate::util::{Env, Issued, Listed, access_token, fails_unchanged, in_days};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -60,21 +32,6 @@ struct Roles {
     user_name: String,
     token_name: String,
     roles: Vec<Grant>,
-}
-
-/// A date `days` from today, as `--expires-at` takes it.
-pub fn in_days(days: u64) -> String {
-    (Utc::now().date_naive() + Days::new(days))
-        .format("%Y-%m-%d")
-        .to_string()
-}
-
-/// The token printed on the `Access token: ` line.
-pub fn access_token(out: &str) -> String {
-    out.lines()
-        .find_map(|l| l.strip_prefix("Access token: "))
-        .unwrap_or_else(|| panic!("no token in:\n{out}"))
-        .to_string()
 }
 
 fn assert_token_shape(token: &str) {

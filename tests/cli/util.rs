@@ -5,6 +5,8 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
+use chrono::{Days, Utc};
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use tempfile::TempDir;
 
@@ -219,4 +221,67 @@ pub fn tokens_in(text: &str) -> Vec<String> {
         .filter(|candidate| osmo_local::tokens::format::Token::parse(candidate).is_ok())
         .map(str::to_string)
         .collect()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Issued {
+    pub token: String,
+    pub id: String,
+    pub token_name: String,
+    pub user_name: String,
+    pub description: String,
+    pub roles: Vec<String>,
+    pub created_at: String,
+    pub expires_at: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Listed {
+    pub id: String,
+    pub token_name: String,
+    pub user_name: String,
+    pub description: String,
+    pub status: String,
+    pub active: bool,
+    pub roles: Vec<String>,
+    pub created_at: String,
+    pub expires_at: String,
+    pub last_used_at: Option<String>,
+}
+
+/// A date `days` from today, as `--expires-at` takes it.
+pub fn in_days(days: u64) -> String {
+    (Utc::now().date_naive() + Days::new(days))
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+/// The token printed on the `Access token: ` line.
+pub fn access_token(out: &str) -> String {
+    out.lines()
+        .find_map(|l| l.strip_prefix("Access token: "))
+        .unwrap_or_else(|| panic!("no token in:\n{out}"))
+        .to_string()
+}
+
+/// A user's token, made by the operator (even while a session is open).
+pub fn issue_for(env: &Env, user: &str, name: &str, roles: &[&str]) -> Issued {
+    let mut args = vec!["token", "set", name, "-u", user, "-t", "json"];
+    if !roles.is_empty() {
+        args.push("-r");
+        args.extend(roles);
+    }
+    serde_json::from_str(&env.as_operator(&args)).unwrap()
+}
+
+/// The plaintext of a user's new token, made by the operator.
+pub fn token_for(env: &Env, user: &str, name: &str, roles: &[&str]) -> String {
+    issue_for(env, user, name, roles).token
+}
+
+/// Runs as the holder of `token`, through `OSMO_TOKEN`.
+pub fn with_token(env: &Env, token: &str, args: &[&str]) -> Run {
+    env.run_env(&[("OSMO_TOKEN", token)], args)
 }
