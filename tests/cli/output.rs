@@ -125,10 +125,10 @@ fn completions_are_generated() {
             "audit",
             "rotate",
             "verify",
-            "--expires-at",
-            "--format-type",
-            "--add-roles",
-            "--token-file",
+            "expires-at",
+            "format-type",
+            "add-roles",
+            "token-file",
         ] {
             assert!(out.contains(word), "{shell} completion lacks {word}");
         }
