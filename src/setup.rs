@@ -8,6 +8,13 @@ use crate::error::Result;
 use crate::store::Store;
 use crate::users;
 
+/// `osmo init`: the database made and its first admin.
+#[derive(Debug, serde::Serialize)]
+pub struct Initialized {
+    pub database: String,
+    pub admin: String,
+}
+
 /// Opens the database at `path`, creating it on first use with the admin `admin`.
 pub fn open(path: &Path, now: i64) -> Result<Store> {
     Ok(open_as(path, DEFAULT_ADMIN, now)?.0)

@@ -203,21 +203,6 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
     }
 }
 
-#[derive(serde::Serialize)]
-struct Initialized {
-    database: String,
-    admin: String,
-}
-
-impl output::Render for Initialized {
-    fn text(&self, out: &mut String) {
-        out.push_str(&format!(
-            "Initialized {} with admin user {}\n",
-            self.database, self.admin
-        ));
-    }
-}
-
 fn init(global: &Global, admin: &str) -> Result<()> {
     validate::user_id(admin)?;
     let path = db_path(global)?;
@@ -240,7 +225,7 @@ fn init(global: &Global, admin: &str) -> Result<()> {
     }
     output::emit(
         global.format_type,
-        &Initialized {
+        &setup::Initialized {
             database: path.display().to_string(),
             admin: admin.to_string(),
         },

@@ -1,9 +1,19 @@
-//! Text for `config` commands.
+//! Text for `config` commands and `init`.
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
 use super::{Render, table};
 use crate::settings::{Setting, SettingChanged, SettingList};
+use crate::setup::Initialized;
+
+impl Render for Initialized {
+    fn text(&self, out: &mut String) {
+        out.push_str(&format!(
+            "Initialized {} with admin user {}\n",
+            self.database, self.admin
+        ));
+    }
+}
 
 impl Render for Setting {
     fn text(&self, out: &mut String) {
