@@ -138,17 +138,10 @@ impl Tx<'_> {
 
     /// A token's grants, sorted by role.
     pub fn token_grants(&self, row_id: i64) -> Result<Vec<RoleGrant>> {
-        let mut stmt = self.tx.prepare_cached(
+        self.grants(
             "SELECT role, assigned_by, assigned_at FROM token_roles WHERE token_id = ?1 ORDER BY role",
-        )?;
-        let grants = stmt.query_map([row_id], |row| {
-            Ok(RoleGrant {
-                role_name: row.get(0)?,
-                assigned_by: row.get(1)?,
-                assigned_at: Timestamp(row.get(2)?),
-            })
-        })?;
-        Ok(grants.collect::<rusqlite::Result<_>>()?)
+            [row_id],
+        )
     }
 
     /// `owner`'s tokens by name, or every token by owner and name, each with its roles.

@@ -17,6 +17,7 @@
 
 use serde::Serialize;
 
+use crate::error::Result;
 use crate::time::Timestamp;
 
 /// One write or read transaction. Commits when the closure given to `Store::read`,
@@ -26,8 +27,25 @@ pub struct Tx<'c> {
 }
 
 impl Tx<'_> {
-    pub(super) fn commit(self) -> crate::error::Result<()> {
+    pub(super) fn commit(self) -> Result<()> {
         Ok(self.tx.commit()?)
+    }
+
+    /// Role grants read by `sql`, whose columns are role, assigned_by, assigned_at.
+    pub(super) fn grants(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<Vec<RoleGrant>> {
+        let mut stmt = self.tx.prepare_cached(sql)?;
+        let grants = stmt.query_map(params, |row| {
+            Ok(RoleGrant {
+                role_name: row.get(0)?,
+                assigned_by: row.get(1)?,
+                assigned_at: Timestamp(row.get(2)?),
+            })
+        })?;
+        Ok(grants.collect::<rusqlite::Result<_>>()?)
     }
 }
 

@@ -63,17 +63,10 @@ impl Tx<'_> {
 
     /// The roles `user` holds, with who gave them when, sorted.
     pub fn user_grants(&self, user: &str) -> Result<Vec<RoleGrant>> {
-        let mut stmt = self.tx.prepare_cached(
+        self.grants(
             "SELECT role, assigned_by, assigned_at FROM user_roles WHERE user_id = ?1 ORDER BY role",
-        )?;
-        let grants = stmt.query_map([user], |row| {
-            Ok(RoleGrant {
-                role_name: row.get(0)?,
-                assigned_by: row.get(1)?,
-                assigned_at: Timestamp(row.get(2)?),
-            })
-        })?;
-        Ok(grants.collect::<rusqlite::Result<_>>()?)
+            [user],
+        )
     }
 
     /// Gives `user` a role; false when it held it already.
