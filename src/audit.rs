@@ -33,6 +33,10 @@ pub enum Action {
     ConfigSet,
     AuditList,
     ProfileList,
+    DbInfo,
+    DbCheck,
+    DbBackup,
+    DbRestore,
 }
 
 impl Action {
@@ -64,6 +68,10 @@ impl Action {
             Action::ConfigSet => "config.set",
             Action::AuditList => "audit.list",
             Action::ProfileList => "profile.list",
+            Action::DbInfo => "db.info",
+            Action::DbCheck => "db.check",
+            Action::DbBackup => "db.backup",
+            Action::DbRestore => "db.restore",
         }
     }
 }
@@ -114,8 +122,8 @@ pub fn record_ok(
 }
 
 /// Records a refused attempt (exit 3, a failed session resume) with outcome `denied`.
-/// Best effort: the caller's answer is the refusal, and a database that cannot take the
-/// record (busy, read-only) must not turn it into another error.
+/// Bookkeeping: the caller's answer is the refusal, and a database that cannot take the
+/// record promptly (busy, read-only) must not delay it or turn it into another error.
 pub fn record_denial(
     store: &mut Store,
     now: i64,
@@ -132,7 +140,7 @@ pub fn record_denial(
         subject,
         outcome: "denied",
     };
-    let _ = store.write(|tx| record.append(tx));
+    store.write_if_free(|tx| record.append(tx));
 }
 
 #[derive(Debug, serde::Serialize)]

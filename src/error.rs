@@ -25,14 +25,35 @@ pub enum Error {
     #[error("{0}")]
     Database(String),
     /// The database failed a statement (exit 1); the store maps its backend's errors
-    /// to this, so nothing above it names a database library.
-    #[error("database error: {0}")]
-    Storage(String),
+    /// to this, so nothing above it names a database library. The store names its file
+    /// in the message of every fault it recognizes before the error leaves it.
+    #[error("database error: {detail}")]
+    Storage { fault: Fault, detail: String },
+    /// A database fault a user can act on, with the file named (exit 1, DESIGN §7).
+    #[error("{message}")]
+    Unusable { fault: Fault, message: String },
+    /// The machine is not as osmo needs it: a session folder that is a file (exit 1).
+    #[error("{0}")]
+    Environment(String),
     /// Something that should not fail did: the OS random source, serializing a result.
     #[error("{0}")]
     Internal(String),
     #[error("{0}")]
     Io(#[from] io::Error),
+}
+
+/// The kinds of database failure a user can act on (DESIGN §7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// The file, its folder or its medium cannot be written.
+    ReadOnly,
+    /// Another process held the write lock for the whole busy timeout.
+    Busy,
+    /// The disk is full.
+    Full,
+    /// The file is corrupt.
+    Damaged,
+    Other,
 }
 
 /// How a command ended, when it ran to its answer: success, or a "no" that is the
@@ -61,7 +82,12 @@ impl Error {
             Error::NotFound(_) => 4,
             Error::Conflict(_) => 5,
             Error::Unauthenticated(_) => 6,
-            Error::Database(_) | Error::Storage(_) | Error::Internal(_) | Error::Io(_) => 1,
+            Error::Database(_)
+            | Error::Storage { .. }
+            | Error::Unusable { .. }
+            | Error::Environment(_)
+            | Error::Internal(_)
+            | Error::Io(_) => 1,
         }
     }
 

@@ -8,6 +8,7 @@ pub mod access;
 pub mod audit;
 pub mod cli;
 pub mod commands;
+pub mod db;
 pub mod error;
 pub mod identity;
 pub mod output;

@@ -3,7 +3,9 @@
 
 use crate::access::Caller;
 use crate::audit::{self, Action};
-use crate::cli::{ApitokenCommand, Command, ConfigCommand, RoleCommand, TokenCommand, UserCommand};
+use crate::cli::{
+    ApitokenCommand, Command, ConfigCommand, DbCommand, RoleCommand, TokenCommand, UserCommand,
+};
 use crate::store::Store;
 
 /// The audit action, and the user and name it was aimed at.
@@ -80,6 +82,12 @@ impl Attempt {
                 on(Action::AuditList, user, None, false)
             }
             Command::Profile(_) => on(Action::ProfileList, &none, None, false),
+            Command::Db(cmd) => match cmd {
+                DbCommand::Info => on(Action::DbInfo, &none, None, false),
+                DbCommand::Check => on(Action::DbCheck, &none, None, false),
+                DbCommand::Backup { .. } => on(Action::DbBackup, &none, None, false),
+                DbCommand::Restore { .. } => on(Action::DbRestore, &none, None, false),
+            },
             Command::Init { .. }
             | Command::Login { .. }
             | Command::Logout

@@ -4,6 +4,7 @@
 mod attempt;
 mod audit;
 mod config;
+mod db;
 mod role;
 mod session;
 mod token;
@@ -62,12 +63,23 @@ impl Ctx {
         attempt: Option<Attempt>,
         command: impl FnOnce(&mut Ctx) -> Result<()>,
     ) -> Result<ExitStatus> {
+        Ctx::answer(global, attempt, |ctx| {
+            command(ctx).map(|()| ExitStatus::Success)
+        })
+    }
+
+    /// As `run`, for a command whose answer may be "no" (`db check` finding damage).
+    fn answer(
+        global: &Global,
+        attempt: Option<Attempt>,
+        command: impl FnOnce(&mut Ctx) -> Result<ExitStatus>,
+    ) -> Result<ExitStatus> {
         let mut ctx = Ctx::open(global, time::now())?;
         let result = command(&mut ctx);
         if let (Err(Error::Forbidden(_)), Some(attempt)) = (&result, attempt) {
             attempt.record_denial(&mut ctx.store, &ctx.caller, ctx.now);
         }
-        result.map(|()| ExitStatus::Success)
+        result
     }
 }
 
@@ -200,6 +212,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         Command::User(cmd) => Ctx::run(global, attempt, |ctx| user::run(ctx, cmd)),
         Command::Role(cmd) => Ctx::run(global, attempt, |ctx| role::run(ctx, cmd)),
         Command::Config(cmd) => Ctx::run(global, attempt, |ctx| config::run(ctx, cmd)),
+        Command::Db(cmd) => Ctx::answer(global, attempt, |ctx| db::run(ctx, cmd)),
     }
 }
 

@@ -2,6 +2,7 @@
 
 mod audit;
 mod config;
+mod db;
 mod role;
 mod session;
 mod token;

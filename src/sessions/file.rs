@@ -64,12 +64,20 @@ impl SessionFile {
     /// Takes the lock on the session file's folder, creating the folder (0700) if needed.
     pub fn lock(path: &Path) -> Result<Locked> {
         let folder = folder_of(path);
+        let cannot = |err: std::io::Error| {
+            Error::Environment(format!(
+                "Cannot write the session file {}: {} cannot be its folder ({err}).",
+                path.display(),
+                folder.display()
+            ))
+        };
         DirBuilder::new()
             .recursive(true)
             .mode(0o700)
-            .create(folder)?;
-        let handle = File::open(folder)?;
-        handle.lock()?;
+            .create(folder)
+            .map_err(cannot)?;
+        let handle = File::open(folder).map_err(cannot)?;
+        handle.lock().map_err(cannot)?;
         Ok(Locked { _folder: handle })
     }
 
@@ -82,11 +90,15 @@ impl SessionFile {
                     path.display()
                 ))
             })?,
-            Err(err) if err.kind() == ErrorKind::NotFound => SessionFile::default(),
+            // No file, or a "folder" that is a regular file and so can hold no session:
+            // there is no session (DESIGN §1); only `login`, which must write one, fails.
+            Err(err) if matches!(err.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory) => {
+                SessionFile::default()
+            }
             Err(err) => {
-                return Err(Error::Io(std::io::Error::new(
-                    err.kind(),
-                    format!("Cannot read the session file {}: {err}", path.display()),
+                return Err(Error::Environment(format!(
+                    "Cannot read the session file {}: {err}",
+                    path.display()
                 )));
             }
         };

@@ -121,7 +121,8 @@ pub fn resume(store: &mut Store, settings: &Settings, entry: &Entry, now: i64) -
     }
     let idle = now - row.last_used_at;
     if idle >= settings.session_idle_timeout.seconds || row.expires_at <= now {
-        store.write(|tx| {
+        // Bookkeeping: the session has ended whether or not this can be written.
+        store.write_if_free(|tx| {
             tx.delete_session(&entry.session_id)?;
             audit::Record {
                 at: now,
@@ -132,7 +133,7 @@ pub fn resume(store: &mut Store, settings: &Settings, entry: &Entry, now: i64) -
                 outcome: "denied",
             }
             .append(tx)
-        })?;
+        });
         return Err(if row.expires_at <= now {
             ended("its token expired")
         } else {
@@ -146,10 +147,10 @@ pub fn resume(store: &mut Store, settings: &Settings, entry: &Entry, now: i64) -
     // a quarter of the idle timeout (at most a minute) is plenty of precision.
     let granularity = (settings.session_idle_timeout.seconds / 4).min(tokens::USE_GRANULARITY);
     if tokens::use_is_news(Some(row.last_used_at), now, granularity) {
-        store.write(|tx| {
+        store.write_if_free(|tx| {
             tx.touch_session(&entry.session_id, now)?;
             tx.touch_token(row.token_row_id, now)
-        })?;
+        });
     }
     Ok(Resumed {
         token: tokens::Verified {

@@ -6,7 +6,8 @@ use std::io::ErrorKind;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
-use rusqlite::Connection;
+use rusqlite::config::DbConfig;
+use rusqlite::{Connection, OpenFlags};
 
 use crate::error::{Error, Result};
 
@@ -84,4 +85,42 @@ pub(super) fn create_private(path: &Path) -> std::io::Result<()> {
         Err(err) if err.kind() != ErrorKind::AlreadyExists => Err(err),
         _ => Ok(()),
     }
+}
+
+/// Whether this process can write the database: the file itself (mode, `chattr +i`, a
+/// read-only mount all answer here), and where its `-wal`/`-shm` are missing, the folder
+/// that must hold them.
+pub(super) fn writable(path: &Path) -> bool {
+    let can_write = |p: &Path| {
+        use std::os::unix::ffi::OsStrExt;
+        let Ok(c_path) = std::ffi::CString::new(p.as_os_str().as_bytes()) else {
+            return false;
+        };
+        // SAFETY: `c_path` is a valid NUL-terminated string for the call's duration.
+        unsafe { libc::access(c_path.as_ptr(), libc::W_OK) == 0 }
+    };
+    let sides = [
+        super::probe::sidecar(path, "-wal"),
+        super::probe::sidecar(path, "-shm"),
+    ];
+    let folder = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    can_write(path)
+        && (sides.iter().all(|side| side.exists() && can_write(side)) || can_write(folder))
+}
+
+/// Opens a database this process cannot write. With no `-wal` beside it the file is the
+/// whole database, and `immutable=1` reads it without the `-shm` a read-only folder
+/// could not hold; with one, SQLite reads the WAL too, and never checkpoints it.
+pub(super) fn open_read_only(path: &Path) -> rusqlite::Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+        | OpenFlags::SQLITE_OPEN_URI
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let immutable = !super::probe::sidecar(path, "-wal").exists();
+    let uri = super::probe::read_only_uri(path, immutable);
+    let conn = Connection::open_with_flags(uri, flags)?;
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)?;
+    Ok(conn)
 }

@@ -4,6 +4,7 @@
 
 mod audit;
 mod file;
+mod maintenance;
 mod migrations;
 mod probe;
 mod roles;
@@ -16,19 +17,20 @@ mod users;
 use std::fs;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rusqlite::config::DbConfig;
-use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
 
 pub use file::{default_path, expand_home};
+pub use maintenance::{Copied, FileInfo, Staged, Table};
 pub use migrations::{APPLICATION_ID, MIGRATIONS};
 pub use tx::{
     Event, NewEvent, NewTokenRow, Role, RoleGrant, SessionRow, StoredToken, TokenRef, TokenRow, Tx,
     UserRow,
 };
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Fault, Result};
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 const WAL_SIZE_LIMIT: i64 = 4 << 20;
@@ -41,14 +43,21 @@ pub struct Store {
     conn: Connection,
     path: PathBuf,
     warnings: Vec<String>,
+    /// The file, its folder or its medium cannot be written: reads work, writes are
+    /// refused, bookkeeping is skipped.
+    read_only: bool,
 }
+
+/// How long bookkeeping (a token's last use, the audit of a failed check) waits for the
+/// write lock before it is skipped: a verify must answer promptly whatever writers do.
+const BOOKKEEPING_WAIT: Duration = Duration::from_millis(500);
 
 impl Store {
     /// Opens the database at `path`, creating it on first use and running `bootstrap`
     /// in the transaction that creates its schema. Returns whether it was bootstrapped.
     pub fn open(path: &Path, bootstrap: Bootstrap<'_>) -> Result<(Store, bool)> {
-        let mut store = Store::connect(path)?;
-        let created = store.migrate(bootstrap)?;
+        let mut store = Store::connect(path).map_err(|err| located(path, err))?;
+        let created = store.migrate(bootstrap).map_err(|err| located(path, err))?;
         Ok((store, created))
     }
 
@@ -58,6 +67,7 @@ impl Store {
             conn: Connection::open_in_memory()?,
             path: PathBuf::from(":memory:"),
             warnings: Vec::new(),
+            read_only: false,
         };
         store.migrate(bootstrap)?;
         Ok(store)
@@ -75,9 +85,14 @@ impl Store {
                 .map_err(|err| Error::Database(format!("Cannot create database {shown}: {err}")))?,
             Err(err) => return Err(unusable(err.to_string())),
         }
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn =
-            Connection::open_with_flags(path, flags).map_err(|err| unusable(format!("{err}.")))?;
+        let read_only = !file::writable(path);
+        let conn = if read_only {
+            file::open_read_only(path)
+        } else {
+            let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+            Connection::open_with_flags(path, flags)
+        }
+        .map_err(|err| unusable(format!("{err}.")))?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
         file::persist_wal(&conn);
         // With a persistent WAL, a non-negative limit makes the last connection truncate
@@ -89,6 +104,7 @@ impl Store {
             conn,
             path: path.to_path_buf(),
             warnings: file::open_to_others(path),
+            read_only,
         })
     }
 
@@ -104,6 +120,12 @@ impl Store {
         if version == MIGRATIONS.len() as i64 {
             self.conn.pragma_update(None, "foreign_keys", true)?;
             return Ok(false);
+        }
+        if self.read_only {
+            return Err(Error::Database(format!(
+                "database {} is read-only, and was written by an older osmo (schema version {version}): open it once where it can be written, to upgrade it",
+                self.path.display()
+            )));
         }
         if version == 0 {
             // Mark the file as ours while it is still in rollback mode, so the mark is in
@@ -141,13 +163,15 @@ impl Store {
 
     /// The schema version of a file `probe` found to be ours, or empty. A file it let
     /// through on its header alone is refused here if it is newer or damaged, and then
-    /// closed without the checkpoint that would rewrite it.
+    /// closed without the checkpoint that would rewrite it. One statement, so a process
+    /// bootstrapping the file meanwhile is seen before or after, never half-way.
     fn check_schema(&self) -> Result<i64> {
         let read = || -> rusqlite::Result<i64> {
-            self.conn
-                .query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(()))?;
-            self.conn
-                .pragma_query_value(None, "user_version", |r| r.get(0))
+            self.conn.query_row(
+                "SELECT user_version FROM pragma_user_version, (SELECT count(*) FROM sqlite_schema)",
+                [],
+                |r| r.get(0),
+            )
         };
         let refused = match read().map_err(|err| probe::unreadable(&self.path, err)) {
             Ok(version) if version > MIGRATIONS.len() as i64 => probe::newer(&self.path, version),
@@ -160,16 +184,32 @@ impl Store {
         Err(refused)
     }
 
-    /// WAL lets readers run beside a writer; the mode is stored in the file, so this runs once.
+    /// WAL lets readers run beside a writer; the mode is stored in the file, so this runs
+    /// once. Changing the mode needs the file to itself, and SQLite answers "busy" at
+    /// once instead of waiting, so the wait is here: up to the busy timeout.
     fn use_wal(&self) -> Result<()> {
-        let mode: String = self
-            .conn
-            .pragma_query_value(None, "journal_mode", |r| r.get(0))?;
-        if !mode.eq_ignore_ascii_case("wal") {
-            self.conn
-                .pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(()))?;
+        let started = Instant::now();
+        loop {
+            let switched = self
+                .conn
+                .pragma_query_value(None, "journal_mode", |r| r.get::<_, String>(0))
+                .and_then(|mode| {
+                    if mode.eq_ignore_ascii_case("wal") {
+                        return Ok(());
+                    }
+                    self.conn
+                        .pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(()))
+                });
+            match switched {
+                Err(err)
+                    if err.sqlite_error_code() == Some(ErrorCode::DatabaseBusy)
+                        && started.elapsed() < BUSY_TIMEOUT =>
+                {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                other => return Ok(other?),
+            }
         }
-        Ok(())
     }
 
     pub fn path(&self) -> &Path {
@@ -181,6 +221,11 @@ impl Store {
         &self.warnings
     }
 
+    /// Whether the database can only be read (DESIGN §7, read-only media).
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
     /// Runs `f` in one read transaction: everything it reads comes from one snapshot.
     pub fn read<T>(&mut self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
         self.transaction(TransactionBehavior::Deferred, f)
@@ -189,6 +234,9 @@ impl Store {
     /// Runs `f` in a write transaction (`BEGIN IMMEDIATE`: the one writer) and commits it
     /// if `f` succeeds.
     pub fn write<T>(&mut self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
+        if self.read_only {
+            return Err(located(&self.path, read_only_fault()));
+        }
         self.transaction(TransactionBehavior::Immediate, f)
     }
 
@@ -201,17 +249,35 @@ impl Store {
         out
     }
 
+    /// Bookkeeping that no answer depends on (a token's last use, the audit of a refusal):
+    /// written if the write lock comes within about half a second and the medium can be
+    /// written, else skipped. Returns whether it was written.
+    pub fn write_if_free(&mut self, f: impl FnOnce(&Tx<'_>) -> Result<()>) -> bool {
+        if self.read_only {
+            return false;
+        }
+        if self.conn.busy_timeout(BOOKKEEPING_WAIT).is_err() {
+            return false;
+        }
+        let written = self.transaction(TransactionBehavior::Immediate, f).is_ok();
+        let _ = self.conn.busy_timeout(BUSY_TIMEOUT);
+        written
+    }
+
     fn transaction<T>(
         &mut self,
         behavior: TransactionBehavior,
         f: impl FnOnce(&Tx<'_>) -> Result<T>,
     ) -> Result<T> {
-        let tx = Tx {
-            tx: self.conn.transaction_with_behavior(behavior)?,
+        let run = || {
+            let tx = Tx {
+                tx: self.conn.transaction_with_behavior(behavior)?,
+            };
+            let out = f(&tx)?;
+            tx.commit()?;
+            Ok(out)
         };
-        let out = f(&tx)?;
-        tx.commit()?;
-        Ok(out)
+        run().map_err(|err| located(&self.path, err))
     }
 
     /// Copies the WAL into the file and empties it, as the last process would on exit.
@@ -219,6 +285,13 @@ impl Store {
         self.conn
             .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
         Ok(())
+    }
+}
+
+fn read_only_fault() -> Error {
+    Error::Storage {
+        fault: Fault::ReadOnly,
+        detail: "attempt to write a readonly database".into(),
     }
 }
 
@@ -241,6 +314,77 @@ impl From<rusqlite::Error> for Error {
                 _ => {}
             }
         }
-        Error::Storage(err.to_string())
+        let fault = match err.sqlite_error_code() {
+            Some(ErrorCode::ReadOnly) => Fault::ReadOnly,
+            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => Fault::Busy,
+            Some(ErrorCode::DiskFull) => Fault::Full,
+            Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => Fault::Damaged,
+            _ => Fault::Other,
+        };
+        Error::Storage {
+            fault,
+            detail: err.to_string(),
+        }
+    }
+}
+
+/// Names the file in a fault a user can act on (DESIGN §7).
+fn located(path: &Path, err: Error) -> Error {
+    let shown = path.display();
+    let (fault, message) = match &err {
+        Error::Storage { fault, .. } => (
+            *fault,
+            match fault {
+                Fault::ReadOnly => format!("database {shown} is read-only"),
+                Fault::Busy => format!(
+                    "database {shown} is busy: another process has held its write lock for {} s",
+                    BUSY_TIMEOUT.as_secs()
+                ),
+                Fault::Full => format!("cannot write database {shown}: the disk is full"),
+                Fault::Damaged => format!(
+                    "database {shown} is damaged: run osmo db check, and osmo db restore from a backup"
+                ),
+                Fault::Other => return err,
+            },
+        ),
+        _ => return err,
+    };
+    Error::Unusable { fault, message }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failure(code: std::ffi::c_int) -> Error {
+        Error::from(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(code),
+            None,
+        ))
+    }
+
+    #[test]
+    fn faults_name_the_file_and_what_to_do() {
+        let path = Path::new("/data/osmo.db");
+        let shown = |code| located(path, failure(code)).to_string();
+        assert_eq!(
+            shown(rusqlite::ffi::SQLITE_READONLY),
+            "database /data/osmo.db is read-only"
+        );
+        assert_eq!(
+            shown(rusqlite::ffi::SQLITE_BUSY),
+            "database /data/osmo.db is busy: another process has held its write lock for 30 s"
+        );
+        assert_eq!(
+            shown(rusqlite::ffi::SQLITE_FULL),
+            "cannot write database /data/osmo.db: the disk is full"
+        );
+        assert_eq!(
+            shown(rusqlite::ffi::SQLITE_CORRUPT),
+            "database /data/osmo.db is damaged: run osmo db check, and osmo db restore from a backup"
+        );
+        for code in [rusqlite::ffi::SQLITE_FULL, rusqlite::ffi::SQLITE_CORRUPT] {
+            assert_eq!(located(path, failure(code)).exit_code(), 1);
+        }
     }
 }

@@ -8,8 +8,7 @@ use std::io::Read;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use rusqlite::config::DbConfig;
-use rusqlite::{Connection, ErrorCode, OpenFlags};
+use rusqlite::ErrorCode;
 
 use super::migrations::{APPLICATION_ID, MIGRATIONS};
 use crate::error::{Error, Result};
@@ -70,7 +69,7 @@ fn adoptable(path: &Path, meta: &Metadata) -> Result<()> {
 /// Reads the header by hand (a short or foreign file never reaches SQLite, which would
 /// take a file shorter than a page for an empty database and write over it), then asks a
 /// read-only connection what the schema holds.
-fn classify(path: &Path) -> Result<Found> {
+pub(super) fn classify(path: &Path) -> Result<Found> {
     let mut header = Vec::with_capacity(HEADER_LEN);
     File::open(path)
         .and_then(|file| file.take(HEADER_LEN as u64).read_to_end(&mut header))
@@ -133,22 +132,23 @@ pub(super) fn unreadable(path: &Path, err: rusqlite::Error) -> Error {
 /// `immutable=1` reads it without creating a `-shm`; with one, SQLite must read the WAL
 /// too, and a read-only connection never checkpoints it into the file.
 fn read_schema(path: &Path) -> rusqlite::Result<(i64, i64, i64)> {
-    let wal = sidecar(path, "-wal");
-    let mut uri = format!("file:{}?mode=ro", uri_path(path));
-    if !wal.exists() {
-        uri.push_str("&immutable=1");
-    }
-    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
-        | OpenFlags::SQLITE_OPEN_URI
-        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = Connection::open_with_flags(uri, flags)?;
-    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)?;
+    let conn = super::file::open_read_only(path)?;
     conn.busy_timeout(super::BUSY_TIMEOUT)?;
     let tx = conn.unchecked_transaction()?;
     let app = tx.pragma_query_value(None, "application_id", |r| r.get(0))?;
     let version = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
     let objects = tx.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))?;
     Ok((app, version, objects))
+}
+
+/// A `file:` URI that opens `path` read-only, and without locks or `-shm` when
+/// `immutable` (only right when no `-wal` holds part of the database).
+pub(super) fn read_only_uri(path: &Path, immutable: bool) -> String {
+    let mut uri = format!("file:{}?mode=ro", uri_path(path));
+    if immutable {
+        uri.push_str("&immutable=1");
+    }
+    uri
 }
 
 /// `PATH-wal`, `PATH-shm`.

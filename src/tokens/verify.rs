@@ -93,7 +93,7 @@ pub(crate) fn check_raw(tx: &Tx<'_>, presented: &str, now: i64) -> Result<Verdic
 
 /// Checks a presented token and, when it is good, records its use (to the minute) and
 /// replaces a hash made with older parameters. A refusal goes to the audit log under
-/// `action`.
+/// `action`. The verdict never depends on those writes (DESIGN §7).
 pub fn authenticate(
     store: &mut Store,
     presented: &str,
@@ -104,7 +104,7 @@ pub fn authenticate(
     match &verdict {
         Ok(verified) => record_use(store, presented, verified, now)?,
         Err(rejection) => {
-            store.write(|tx| record_failure(tx, presented, *rejection, action, now))?
+            store.write_if_free(|tx| record_failure(tx, presented, *rejection, action, now));
         }
     }
     Ok(verdict)
@@ -112,14 +112,16 @@ pub fn authenticate(
 
 /// Writes what a good check learned: the use (unless one within the last minute is
 /// recorded already) and, for an outdated hash, a new one. Nothing is written when there
-/// is nothing new, so repeated verifies stay read-only.
+/// is nothing new, so repeated verifies stay read-only; and it is bookkeeping, skipped
+/// when the write lock is not free within half a second or the medium is read-only.
 pub fn record_use(store: &mut Store, presented: &str, verified: &Verified, now: i64) -> Result<()> {
     if verified.outdated_hash.is_none() && !use_is_news(verified.last_used_at, now, USE_GRANULARITY)
     {
         return Ok(());
     }
     let rehash = rehash(presented, verified)?;
-    store.write(|tx| record_use_raw(tx, verified, rehash.as_deref(), now))
+    store.write_if_free(|tx| record_use_raw(tx, verified, rehash.as_deref(), now));
+    Ok(())
 }
 
 /// A new hash for `presented` when the stored one is outdated.
