@@ -111,14 +111,16 @@ pub(super) fn writable(path: &Path) -> bool {
         && (sides.iter().all(|side| side.exists() && can_write(side)) || can_write(folder))
 }
 
-/// Opens a database this process cannot write. With no `-wal` beside it the file is the
-/// whole database, and `immutable=1` reads it without the `-shm` a read-only folder
+/// Opens a database this process cannot write. With no `-wal` beside it (or an empty
+/// one) the file is the whole database, and `immutable=1` reads it without the `-shm` a read-only folder
 /// could not hold; with one, SQLite reads the WAL too, and never checkpoints it.
 pub(super) fn open_read_only(path: &Path) -> rusqlite::Result<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
         | OpenFlags::SQLITE_OPEN_URI
         | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let immutable = !super::probe::sidecar(path, "-wal").exists();
+    // An empty WAL holds nothing either: the file alone is the database.
+    let immutable = fs::metadata(super::probe::sidecar(path, "-wal")).is_ok_and(|m| m.len() == 0)
+        || !super::probe::sidecar(path, "-wal").exists();
     let uri = super::probe::read_only_uri(path, immutable);
     let conn = Connection::open_with_flags(uri, flags)?;
     conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)?;

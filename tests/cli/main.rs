@@ -8,6 +8,7 @@ mod crash;
 mod hygiene;
 mod output;
 mod role;
+mod safety;
 mod security;
 mod store;
 mod token;

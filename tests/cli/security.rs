@@ -5,13 +5,13 @@ use std::fs;
 use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::Path;
 use std::process::{Child, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::Utc;
 use osmo_local::tokens;
 use serde::Deserialize;
 
-use crate::util::{Env, Issued, issue_for as token_for, with_token};
+use crate::util::{Env, Issued, issue_for as token_for, run_within, with_token};
 
 #[derive(Debug, Deserialize)]
 struct Event {
@@ -562,30 +562,13 @@ fn parallel_logins_to_different_databases_all_keep_their_sessions() {
 
 // 6. Token input is bounded; pipes and `-` work.
 
-/// Runs and kills the command if it has not finished in a minute (a hang guard for
-/// endless input, not a timing budget).
+/// The exit code of a run that may not read forever (a hang guard, not a budget).
 fn run_bounded(env: &Env, vars: &[(&str, &str)], args: &[&str]) -> i32 {
     let mut cmd = env.std_cmd(args);
     for (key, value) in vars {
         cmd.env(key, value);
     }
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status.code().unwrap_or(-1);
-        }
-        if started.elapsed() > Duration::from_secs(60) {
-            let _ = child.kill();
-            panic!("osmo {args:?} was still reading after a minute");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    run_within(cmd.stdin(Stdio::null()), args, Duration::from_secs(60)).code
 }
 
 #[test]

@@ -285,3 +285,49 @@ pub fn token_for(env: &Env, user: &str, name: &str, roles: &[&str]) -> String {
 pub fn with_token(env: &Env, token: &str, args: &[&str]) -> Run {
     env.run_env(&[("OSMO_TOKEN", token)], args)
 }
+
+/// Runs `cmd` and kills it if it has not finished within `limit`: a guard against a
+/// hang (an endless read, a wait that should not happen), never a timing budget.
+pub fn run_within(
+    cmd: &mut std::process::Command,
+    args: &[&str],
+    limit: std::time::Duration,
+) -> Run {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn osmo");
+    // Drain the pipes meanwhile, so a chatty child cannot block on a full one.
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let stdout = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = out.read_to_string(&mut text);
+        text
+    });
+    let stderr = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = err.read_to_string(&mut text);
+        text
+    });
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            panic!("osmo {args:?} was still running after {limit:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    Run {
+        args: args.iter().map(|a| a.to_string()).collect(),
+        code: status.code().unwrap_or(-1),
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+    }
+}
