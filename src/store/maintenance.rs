@@ -121,6 +121,15 @@ impl Store {
     /// Writes a consistent copy of the database to `dest` (mode 0600), while other
     /// processes keep working. An existing `dest` is replaced only when `replace`.
     pub fn backup_to(&self, dest: &Path, replace: bool) -> Result<Copied> {
+        let same = |a: &Path, b: &Path| {
+            fs::canonicalize(a).is_ok_and(|a| fs::canonicalize(b).is_ok_and(|b| a == b))
+        };
+        if same(dest, &self.path) {
+            return Err(Error::invalid(format!(
+                "{} is the database itself: back it up to another file.",
+                dest.display()
+            )));
+        }
         if !replace && fs::symlink_metadata(dest).is_ok() {
             return Err(Error::conflict(format!(
                 "{} already exists: pass --force to replace it.",
@@ -170,6 +179,9 @@ impl Store {
     /// older schema, so it can be checked before it replaces anything. A file that is not
     /// an osmo database of this or an older schema is invalid input (exit 2).
     pub fn stage(&self, source: &Path) -> Result<Staged> {
+        if self.read_only {
+            return Err(located(&self.path, super::read_only_fault()));
+        }
         let refuse = |why: String| {
             Error::invalid(format!("Cannot restore from {}: {why}", source.display()))
         };

@@ -102,6 +102,10 @@ fn reads_work_and_writes_are_refused(
     assert_eq!((run.code, run.stdout.as_str()), (0, "ok\n"), "{run}");
     let run = osmo(&["token", "list"], None);
     assert_eq!(run.code, 0, "{run}");
+    let elsewhere = db.with_file_name("restore-me.db");
+    let run = osmo(&["db", "restore", elsewhere.to_str().unwrap(), "-f"], None);
+    assert_eq!(run.code, 1, "{run}");
+    assert!(run.stderr.ends_with("is read-only\n"), "{run}");
     let run = osmo(&["user", "create", "bob"], None);
     assert_eq!(run.code, 1, "{run}");
     assert_eq!(
@@ -637,6 +641,9 @@ fn db_backup_is_consistent_while_sixteen_processes_write() {
     let err = env.fails(&["db", "backup", first.to_str().unwrap()], 5);
     assert!(err.contains("--force"), "{err}");
     assert_eq!(fs::read(first).unwrap(), before);
+    // Never onto the live database, even with --force.
+    let live = env.db();
+    fails_unchanged(&env, &["db", "backup", live.to_str().unwrap(), "-f"], 2);
     let text = env.ok(&["db", "backup", first.to_str().unwrap(), "-f"]);
     assert_eq!(
         text,
