@@ -297,25 +297,77 @@ pub enum TokenCommand {
         /// inherits all of the user's current roles.
         #[arg(short, long, num_args = 1.., value_name = "ROLE")]
         roles: Vec<String>,
+        /// Print only the token and a newline (for TOKEN=$(osmo token set ci -q)).
+        #[arg(short, long)]
+        quiet: bool,
     },
-    /// Delete an access token for yourself or another user (admin only).
+    /// Delete an access token, or all of a user's, for yourself or another user (admin only).
     #[command(
-        long_about = "Delete an access token for yourself or another user (admin only).\n\n\
+        long_about = "Delete an access token, or all of a user's, for yourself or another user (admin only).\n\n\
+        --all revokes every token of the user in one step, ending their sessions (for a person\n\
+        who left, or a compromised CI account); it asks on a terminal, and needs --force without one.\n\n\
         Ex. osmo token delete my-token\n\
-        Ex. osmo token delete old-token --user other-user@example.com"
+        Ex. osmo token delete old-token --user other-user@example.com\n\
+        Ex. osmo token delete --all --user departed@example.com --force"
     )]
     Delete {
         /// Name of the token to delete.
-        name: String,
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        name: Option<String>,
         /// Delete token for a specific user (admin only).
         #[arg(short, long)]
         user: Option<String>,
+        /// Delete every token of the user.
+        #[arg(long)]
+        all: bool,
+        /// With --all: do not ask for confirmation.
+        #[arg(short, long, requires = "all")]
+        force: bool,
+    },
+    /// Delete expired tokens: yours, another user's, or everyone's (admin only).
+    #[command(
+        long_about = "Delete expired tokens: yours, another user's, or everyone's (admin only).\n\n\
+        One transaction; each token is audited. --dry-run lists what would go and changes nothing.\n\n\
+        Ex. osmo token prune --dry-run\n\
+        Ex. osmo token prune --all"
+    )]
+    Prune {
+        /// Prune a specific user's tokens (admin only).
+        #[arg(short, long, conflicts_with = "all")]
+        user: Option<String>,
+        /// Prune every user's tokens (admin only).
+        #[arg(long)]
+        all: bool,
+        /// Show what would be pruned; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Find osmo tokens leaked into files: exit 7 if any active one is found.
+    #[command(
+        long_about = "Find osmo tokens leaked into files: exit 7 if any active one is found.\n\n\
+        Folders are searched recursively (symbolic links are not followed; .git folders, files\n\
+        over 64 MiB and binary files are skipped; hidden and git-ignored files are searched).\n\
+        With no PATH, or -, standard input is read. Every string shaped like a token with a\n\
+        valid checksum is looked up: active, expired or unknown. The secret is never printed.\n\
+        --revoke deletes every active token found that you may delete.\n\n\
+        Ex. osmo token scan .\n\
+        Ex. git diff --cached | osmo token scan\n\
+        Ex. osmo token scan /srv/builds --revoke"
+    )]
+    Scan {
+        /// Files or folders to search; - for standard input.
+        #[arg(value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        /// Delete every active token found that you may delete.
+        #[arg(long)]
+        revoke: bool,
     },
     /// List access tokens for yourself or another user (admin only).
     #[command(
         long_about = "List access tokens for yourself or another user (admin only).\n\n\
         Ex. osmo token list\n\
-        Ex. osmo token list --user service-account@example.com"
+        Ex. osmo token list --user service-account@example.com\n\
+        Ex. osmo token list --all --expiring-within 7d"
     )]
     List {
         /// List tokens for a specific user (admin only).
@@ -324,6 +376,15 @@ pub enum TokenCommand {
         /// List every user's tokens (admin only).
         #[arg(long)]
         all: bool,
+        /// Only expired tokens.
+        #[arg(long, conflicts_with_all = ["active", "expiring_within"])]
+        expired: bool,
+        /// Only active tokens.
+        #[arg(long)]
+        active: bool,
+        /// Only active tokens that expire within this long: a whole number and a unit, as in 7d.
+        #[arg(long, value_name = "DURATION")]
+        expiring_within: Option<String>,
     },
     /// List all roles assigned to an access token.
     #[command(long_about = "List all roles assigned to an access token.\n\n\
@@ -355,7 +416,8 @@ pub enum TokenCommand {
     /// Replace a token's secret, keeping its name, description and roles.
     #[command(
         long_about = "Replace a token's secret, keeping its name, description and roles.\n\n\
-        The old token, and any session opened with it, stops working at once.\n\n\
+        The old token, and any session opened with it, stops working at once. Without an\n\
+        expiry, the new token lives as long as the old one did (capped at max-token-lifetime).\n\n\
         Ex. osmo token rotate backend-token --user backend-operator --expires-at 2027-06-01"
     )]
     Rotate {
@@ -366,6 +428,9 @@ pub enum TokenCommand {
         user: Option<String>,
         #[command(flatten)]
         expiry: ExpiryArgs,
+        /// Print only the new token and a newline.
+        #[arg(short, long)]
+        quiet: bool,
     },
 }
 
@@ -389,6 +454,9 @@ pub enum ApitokenCommand {
         /// Owner of the token. Default: you.
         #[arg(long)]
         owner: Option<String>,
+        /// Print only the token and a newline.
+        #[arg(short, long)]
+        quiet: bool,
     },
 }
 

@@ -34,6 +34,11 @@ impl Timestamp {
         self.to_utc().format("%Y-%m-%d at %H:%M UTC").to_string()
     }
 
+    /// `YYYY-MM-DD HH:MM`, for "last used".
+    pub fn minute(self) -> String {
+        self.to_utc().format("%Y-%m-%d %H:%M").to_string()
+    }
+
     pub fn rfc3339(self) -> String {
         self.to_utc().to_rfc3339_opts(SecondsFormat::Secs, true)
     }

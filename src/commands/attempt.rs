@@ -35,8 +35,8 @@ impl Attempt {
                 TokenCommand::Set { name, user, .. } => {
                     on(Action::TokenCreate, user, Some(name), true)
                 }
-                TokenCommand::Delete { name, user } => {
-                    on(Action::TokenDelete, user, Some(name), true)
+                TokenCommand::Delete { name, user, .. } => {
+                    on(Action::TokenDelete, user, name.as_ref(), true)
                 }
                 TokenCommand::List { user, .. } => on(Action::TokenList, user, None, false),
                 TokenCommand::Roles { name, user } => {
@@ -45,6 +45,8 @@ impl Attempt {
                 TokenCommand::Rotate { name, user, .. } => {
                     on(Action::TokenRotate, user, Some(name), true)
                 }
+                TokenCommand::Prune { user, .. } => on(Action::TokenPrune, user, None, true),
+                TokenCommand::Scan { .. } => on(Action::TokenScan, &none, None, false),
                 // Checks the token it is given, as anyone may: nothing to refuse.
                 TokenCommand::Verify { .. } => None,
             },

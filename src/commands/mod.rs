@@ -207,6 +207,9 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Audit(AuditCommand::List { user, count }) => Ctx::run(global, attempt, |ctx| {
             audit::list(ctx, user.as_deref(), count)
         }),
+        Command::Token(TokenCommand::Scan { paths, revoke }) => {
+            Ctx::answer(global, attempt, |ctx| token::scan(ctx, &paths, revoke))
+        }
         Command::Token(cmd) => Ctx::run(global, attempt, |ctx| token::run(ctx, cmd)),
         Command::Apitoken(cmd) => Ctx::run(global, attempt, |ctx| token::run_apitoken(ctx, cmd)),
         Command::User(cmd) => Ctx::run(global, attempt, |ctx| user::run(ctx, cmd)),

@@ -1,15 +1,17 @@
 //! `osmo token ...` and `osmo apitoken create`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use super::{Ctx, db_path, env_token, read_stdin_token, read_token_file, warn_if_expiring};
+use super::{
+    Ctx, confirm, db_path, env_token, read_stdin_token, read_token_file, warn_if_expiring,
+};
 use crate::cli::{ApitokenCommand, ExpiryArgs, Global, TokenCommand};
 use crate::error::{Error, ExitStatus, Result};
 use crate::output::{self, Format, emit};
 use crate::sessions;
 use crate::setup;
-use crate::time::{self, Expiry};
-use crate::tokens::{self, Announce, Invalid, NewToken};
+use crate::time::{self, Expiry, Span};
+use crate::tokens::{self, Announce, Invalid, ListFilter, NewToken, scan};
 
 fn expiry(args: &ExpiryArgs) -> Expiry<'_> {
     match (&args.expires_at, &args.expires_in) {
@@ -19,8 +21,28 @@ fn expiry(args: &ExpiryArgs) -> Expiry<'_> {
     }
 }
 
+/// `-q` prints the token alone; with `-t json` it would not be JSON.
+fn announce(format: Format, quiet: bool, otherwise: Announce) -> Result<Announce> {
+    match (quiet, format) {
+        (false, _) => Ok(otherwise),
+        (true, Format::Text) => Ok(Announce::Quiet),
+        (true, Format::Json) => Err(Error::invalid(
+            "--quiet prints the token alone, which is not JSON: use one of -q and -t json.",
+        )),
+    }
+}
+
+fn list_filter(expired: bool, active: bool, within: Option<&str>) -> Result<ListFilter> {
+    Ok(match (expired, active, within) {
+        (true, _, _) => ListFilter::Expired,
+        (_, _, Some(span)) => ListFilter::ExpiringWithin(Span::parse(span)?.seconds),
+        (_, true, None) => ListFilter::Active,
+        (false, false, None) => ListFilter::Every,
+    })
+}
+
 pub fn run(ctx: &mut Ctx, cmd: TokenCommand) -> Result<()> {
-    let (store, caller, format) = (&mut ctx.store, &ctx.caller, ctx.format);
+    let (store, caller, format, now) = (&mut ctx.store, &ctx.caller, ctx.format, ctx.now);
     match cmd {
         TokenCommand::Set {
             name,
@@ -28,7 +50,16 @@ pub fn run(ctx: &mut Ctx, cmd: TokenCommand) -> Result<()> {
             description,
             user,
             roles,
+            quiet,
         } => {
+            let announce = announce(
+                format,
+                quiet,
+                Announce::Osmo {
+                    for_user: user.is_some(),
+                    roles_given: !roles.is_empty(),
+                },
+            )?;
             let req = NewToken {
                 name: Some(&name),
                 owner: user.as_deref(),
@@ -36,45 +67,102 @@ pub fn run(ctx: &mut Ctx, cmd: TokenCommand) -> Result<()> {
                 roles: &roles,
                 expiry: expiry(&when),
             };
-            let announce = Announce::Osmo {
-                for_user: user.is_some(),
-                roles_given: !roles.is_empty(),
-            };
             emit(
                 format,
-                &tokens::issue(store, caller, &ctx.settings, &req, announce, ctx.now)?,
+                &tokens::issue(store, caller, &ctx.settings, &req, announce, now)?,
             )
         }
-        TokenCommand::Delete { name, user } => emit(
+        TokenCommand::Delete {
+            name: Some(name),
+            user,
+            ..
+        } => emit(
             format,
-            &tokens::delete(store, caller, &name, user.as_deref(), ctx.now)?,
+            &tokens::delete(store, caller, &name, user.as_deref(), now)?,
         ),
-        TokenCommand::List { user, all } => emit(
+        TokenCommand::Delete {
+            name: None,
+            user,
+            force,
+            ..
+        } => {
+            let (owner, count) = tokens::count_tokens(store, caller, user.as_deref())?;
+            confirm(
+                &format!("Delete all {count} access tokens of user {owner}?"),
+                force,
+                &format!("The tokens of user {owner} were not deleted"),
+            )?;
+            emit(
+                format,
+                &tokens::delete_all(store, caller, user.as_deref(), now)?,
+            )
+        }
+        TokenCommand::List {
+            user,
+            all,
+            expired,
+            active,
+            expiring_within,
+        } => {
+            let filter = list_filter(expired, active, expiring_within.as_deref())?;
+            emit(
+                format,
+                &tokens::list(store, caller, user.as_deref(), all, filter, now)?,
+            )
+        }
+        TokenCommand::Prune { user, all, dry_run } => emit(
             format,
-            &tokens::list(store, caller, user.as_deref(), all, ctx.now)?,
+            &tokens::prune(store, caller, user.as_deref(), all, dry_run, now)?,
         ),
         TokenCommand::Roles { name, user } => emit(
             format,
             &tokens::roles(store, caller, &name, user.as_deref())?,
         ),
-        TokenCommand::Verify { .. } => unreachable!("dispatched by commands::run"),
+        TokenCommand::Verify { .. } | TokenCommand::Scan { .. } => {
+            unreachable!("dispatched by commands::run")
+        }
         TokenCommand::Rotate {
             name,
             user,
             expiry: when,
-        } => emit(
-            format,
-            &tokens::rotate(
+            quiet,
+        } => {
+            let announce = announce(
+                format,
+                quiet,
+                Announce::Osmo {
+                    for_user: user.is_some(),
+                    roles_given: false,
+                },
+            )?;
+            let mut issued = tokens::rotate(
                 store,
                 caller,
                 &ctx.settings,
                 &name,
                 user.as_deref(),
                 expiry(&when),
-                ctx.now,
-            )?,
-        ),
+                now,
+            )?;
+            issued.announce = announce;
+            emit(format, &issued)
+        }
     }
+}
+
+/// `token scan`: exit 7 when an active token was found, revoked or not (a leak happened).
+pub fn scan(ctx: &mut Ctx, paths: &[PathBuf], revoke: bool) -> Result<ExitStatus> {
+    let found = scan::find(paths, &mut std::io::stdin().lock())?;
+    for warning in &found.warnings {
+        output::warn(warning);
+    }
+    let report = scan::report(&mut ctx.store, &ctx.caller, found.hits, revoke, ctx.now)?;
+    emit(ctx.format, &report)?;
+    Ok(if report.any_active() {
+        ExitStatus::No(7)
+    } else {
+        ExitStatus::Success
+    })
 }
 
 pub fn run_apitoken(ctx: &mut Ctx, cmd: ApitokenCommand) -> Result<()> {
@@ -82,7 +170,9 @@ pub fn run_apitoken(ctx: &mut Ctx, cmd: ApitokenCommand) -> Result<()> {
         name,
         expiry_date,
         owner,
+        quiet,
     } = cmd;
+    let announce = announce(ctx.format, quiet, Announce::Vast)?;
     let req = NewToken {
         name: name.as_deref(),
         owner: owner.as_deref(),
@@ -95,7 +185,7 @@ pub fn run_apitoken(ctx: &mut Ctx, cmd: ApitokenCommand) -> Result<()> {
         &ctx.caller,
         &ctx.settings,
         &req,
-        Announce::Vast,
+        announce,
         ctx.now,
     )?;
     emit(ctx.format, &issued)

@@ -15,13 +15,16 @@ impl Tx<'_> {
         Ok(self
             .tx
             .prepare_cached(
-                "SELECT id, public_id, description FROM tokens WHERE user_id = ?1 AND name = ?2",
+                "SELECT id, public_id, description, created_at, expires_at FROM tokens
+                 WHERE user_id = ?1 AND name = ?2",
             )?
             .query_row((owner, name), |row| {
                 Ok(TokenRef {
                     row_id: row.get(0)?,
                     public_id: row.get(1)?,
                     description: row.get(2)?,
+                    created_at: row.get(3)?,
+                    expires_at: row.get(4)?,
                 })
             })
             .optional()?)

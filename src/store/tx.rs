@@ -79,6 +79,8 @@ pub struct TokenRef {
     pub row_id: i64,
     pub public_id: String,
     pub description: String,
+    pub created_at: i64,
+    pub expires_at: i64,
 }
 
 /// A token as `token list` shows it, with its roles, sorted.

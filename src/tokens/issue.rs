@@ -146,6 +146,12 @@ impl Fresh {
         })
     }
 
+    /// Sets the expiry when it depends on what is found under the write lock (rotation
+    /// keeping the old token's lifetime).
+    pub(super) fn expire_at(&mut self, expires_at: i64) {
+        self.expires_at = expires_at;
+    }
+
     /// Inserts the token row and its role grants.
     pub(super) fn insert(
         &self,

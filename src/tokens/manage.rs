@@ -1,12 +1,15 @@
 //! Existing tokens: delete, list, show roles, rotate (DESIGN §5).
 
 use super::issue::{Fresh, check_limit};
-use super::{Announce, TokenDeleted, TokenInfo, TokenIssued, TokenList, TokenRoles, owner_of};
+use super::{
+    AllDeleted, Announce, ListFilter, Pruned, PrunedToken, TokenDeleted, TokenInfo, TokenIssued,
+    TokenList, TokenRoles, owner_of,
+};
 use crate::access::{Caller, Need};
 use crate::audit::{self, Action};
 use crate::error::{Error, Result};
 use crate::settings::Settings;
-use crate::store::{Store, TokenRef, Tx};
+use crate::store::{Store, TokenRef, TokenRow, Tx};
 use crate::time::Expiry;
 use crate::{users, validate};
 
@@ -48,21 +51,27 @@ pub fn delete(
     })
 }
 
+/// The owner `token list`/`prune` act on, or none for `--all` (admin only).
+fn scope(caller: &Caller, user: Option<&str>, all: bool, what: &str) -> Result<Option<String>> {
+    if all {
+        caller.authorize(Need::Admin(what))?;
+        Ok(None)
+    } else {
+        owner_of(caller, user).map(Some)
+    }
+}
+
 /// One owner's tokens (the caller's, or `user`'s), or with `all` everyone's, with their
-/// status at `now`.
+/// status at `now`, narrowed by `filter`.
 pub fn list(
     store: &mut Store,
     caller: &Caller,
     user: Option<&str>,
     all: bool,
+    filter: ListFilter,
     now: i64,
 ) -> Result<TokenList> {
-    let owner = if all {
-        caller.authorize(Need::Admin("Listing every user's tokens"))?;
-        None
-    } else {
-        Some(owner_of(caller, user)?)
-    };
+    let owner = scope(caller, user, all, "Listing every user's tokens")?;
     let rows = store.read(|tx| {
         if let Some(owner) = &owner {
             users::require(tx, owner)?;
@@ -71,6 +80,7 @@ pub fn list(
     })?;
     let tokens = rows
         .into_iter()
+        .filter(|(row, _)| filter.keeps(row.expires_at.0, now))
         .map(|(row, roles)| {
             let active = row.expires_at.0 > now;
             TokenInfo {
@@ -91,6 +101,102 @@ pub fn list(
         tokens,
         user: user.filter(|_| !all).map(str::to_string),
         all,
+    })
+}
+
+/// Deletes the expired tokens of one owner (the caller's, or `user`'s), or with `all`
+/// everyone's, in one transaction, auditing each. A dry run only says what would go.
+pub fn prune(
+    store: &mut Store,
+    caller: &Caller,
+    user: Option<&str>,
+    all: bool,
+    dry_run: bool,
+    now: i64,
+) -> Result<Pruned> {
+    let owner = scope(caller, user, all, "Pruning every user's tokens")?;
+    let expired = |tx: &Tx<'_>| -> Result<Vec<TokenRow>> {
+        if let Some(owner) = &owner {
+            users::require(tx, owner)?;
+        }
+        Ok(tx
+            .list_tokens(owner.as_deref())?
+            .into_iter()
+            .map(|(row, _)| row)
+            .filter(|row| row.expires_at.0 <= now)
+            .collect())
+    };
+    let gone = if dry_run {
+        store.read(expired)?
+    } else {
+        store.write(|tx| {
+            let gone = expired(tx)?;
+            for row in &gone {
+                tx.delete_token(row.row_id)?;
+                let target = format!("{}/{}", row.user_id, row.name);
+                let subject = Some(row.user_id.as_str());
+                audit::record_ok(tx, now, &caller.user, Action::TokenPrune, &target, subject)?;
+            }
+            Ok(gone)
+        })?
+    };
+    let pruned = gone
+        .into_iter()
+        .map(|row| PrunedToken {
+            id: row.public_id,
+            token_name: row.name,
+            user_name: row.user_id,
+            expires_at: row.expires_at,
+        })
+        .collect();
+    Ok(Pruned { dry_run, pruned })
+}
+
+/// How many tokens `token delete --all` would delete, and whose (checked first, so the
+/// question is asked only of a caller who may).
+pub fn count_tokens(
+    store: &mut Store,
+    caller: &Caller,
+    user: Option<&str>,
+) -> Result<(String, i64)> {
+    let owner = owner_of(caller, user)?;
+    let count = store.read(|tx| {
+        users::require(tx, &owner)?;
+        tx.count_user_tokens(&owner)
+    })?;
+    Ok((owner, count))
+}
+
+/// Deletes every token of one owner (bulk revoke) in one transaction, ending their
+/// sessions; each is audited.
+pub fn delete_all(
+    store: &mut Store,
+    caller: &Caller,
+    user: Option<&str>,
+    now: i64,
+) -> Result<AllDeleted> {
+    let owner = owner_of(caller, user)?;
+    let deleted = store.write(|tx| {
+        users::require(tx, &owner)?;
+        let mut deleted = Vec::new();
+        for (row, _) in tx.list_tokens(Some(&owner))? {
+            tx.delete_token(row.row_id)?;
+            let target = format!("{owner}/{}", row.name);
+            audit::record_ok(
+                tx,
+                now,
+                &caller.user,
+                Action::TokenDelete,
+                &target,
+                Some(&owner),
+            )?;
+            deleted.push(row.name);
+        }
+        Ok(deleted)
+    })?;
+    Ok(AllDeleted {
+        user_name: owner,
+        deleted,
     })
 }
 
@@ -123,9 +229,15 @@ pub fn rotate(
 ) -> Result<TokenIssued> {
     let owner = owner_of(caller, user)?;
     validate::token_name(name)?;
-    let fresh = Fresh::new(settings, &expiry, now)?;
+    let keep_lifetime = matches!(expiry, Expiry::Default);
+    let mut fresh = Fresh::new(settings, &expiry, now)?;
     store.write_durable(|tx| {
         let old = find(tx, &owner, name)?;
+        if keep_lifetime {
+            // A 90-day token rotates into a 90-day token, never past the maximum.
+            let lifetime = (old.expires_at - old.created_at).min(settings.max_token_lifetime.seconds);
+            fresh.expire_at(now + lifetime);
+        }
         check_limit(tx, &owner, settings.max_tokens_per_user, now, Some(old.row_id))?;
         // The new row keeps the old grants; deleting the old row ends its sessions.
         let grants = tx.token_grants(old.row_id)?;

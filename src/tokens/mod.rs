@@ -14,11 +14,12 @@ pub mod format;
 pub mod input;
 mod issue;
 mod manage;
+pub mod scan;
 mod verify;
 
 pub use format::Token;
 pub use issue::issue;
-pub use manage::{delete, list, roles, rotate};
+pub use manage::{count_tokens, delete, delete_all, list, prune, roles, rotate};
 pub use verify::{
     Invalid, Rejection, USE_GRANULARITY, Valid, Verdict, Verified, authenticate, check,
     expires_soon, record_use, use_is_news, verify,
@@ -33,6 +34,8 @@ pub enum Announce {
     Osmo { for_user: bool, roles_given: bool },
     /// `apitoken create`.
     Vast,
+    /// `-q`: the token and a newline, nothing else.
+    Quiet,
 }
 
 /// A token just made: the only result that carries the plaintext.
@@ -93,6 +96,52 @@ pub struct TokenList {
     /// `--all`: the text table gains a User column.
     #[serde(skip)]
     pub all: bool,
+}
+
+/// Which tokens `token list` shows.
+#[derive(Debug, Clone, Copy, Default)]
+pub enum ListFilter {
+    #[default]
+    Every,
+    Active,
+    Expired,
+    /// Active, and expiring within this many seconds.
+    ExpiringWithin(i64),
+}
+
+impl ListFilter {
+    fn keeps(self, expires_at: i64, now: i64) -> bool {
+        let active = expires_at > now;
+        match self {
+            ListFilter::Every => true,
+            ListFilter::Active => active,
+            ListFilter::Expired => !active,
+            ListFilter::ExpiringWithin(span) => active && expires_at - now <= span,
+        }
+    }
+}
+
+/// One token `token prune` removed (or would remove).
+#[derive(Debug, Serialize)]
+pub struct PrunedToken {
+    pub id: String,
+    pub token_name: String,
+    pub user_name: String,
+    pub expires_at: Timestamp,
+}
+
+/// `token prune`.
+#[derive(Debug, Serialize)]
+pub struct Pruned {
+    pub dry_run: bool,
+    pub pruned: Vec<PrunedToken>,
+}
+
+/// `token delete --all`.
+#[derive(Debug, Serialize)]
+pub struct AllDeleted {
+    pub user_name: String,
+    pub deleted: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]

@@ -147,6 +147,8 @@ fn seed_000_examples() {
             "Expires",
             "At",
             "(UTC)",
+            "Last",
+            "Used",
             "Roles"
         ]
     );
