@@ -320,8 +320,8 @@ pub enum TokenCommand {
         /// Delete every token of the user.
         #[arg(long)]
         all: bool,
-        /// With --all: do not ask for confirmation.
-        #[arg(short, long, requires = "all")]
+        /// With --all: do not ask for confirmation (a single NAME is never asked about).
+        #[arg(short, long)]
         force: bool,
     },
     /// Delete expired tokens: yours, another user's, or everyone's (admin only).

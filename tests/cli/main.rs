@@ -6,6 +6,7 @@ mod concurrency;
 mod config;
 mod crash;
 mod hygiene;
+mod lifecycle;
 mod output;
 mod role;
 mod safety;
