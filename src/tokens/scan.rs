@@ -34,6 +34,9 @@ pub struct Hit {
 pub struct Found {
     pub hits: Vec<Hit>,
     pub warnings: Vec<String>,
+    /// One read buffer for every file: a fresh megabyte per file would cost more than
+    /// the search itself.
+    buf: Vec<u8>,
 }
 
 /// Where to look: a file or folder as given, or standard input (`-`, or nothing).
@@ -116,7 +119,28 @@ fn search_stream(
     found: &mut Found,
 ) -> Result<()> {
     let finder = memmem::Finder::new(PREFIX.as_bytes());
-    let mut buf = vec![0u8; CHUNK + TOKEN_LEN];
+    let mut buf = std::mem::take(&mut found.buf);
+    buf.resize(CHUNK + TOKEN_LEN, 0);
+    let searched = search_chunks(
+        input,
+        shown,
+        skip_binary,
+        &finder,
+        &mut buf,
+        &mut found.hits,
+    );
+    found.buf = buf;
+    searched
+}
+
+fn search_chunks(
+    input: &mut dyn Read,
+    shown: &str,
+    skip_binary: bool,
+    finder: &memmem::Finder<'_>,
+    buf: &mut [u8],
+    hits: &mut Vec<Hit>,
+) -> Result<()> {
     let (mut filled, mut line, mut first) = (0, 1, true);
     loop {
         let read = fill(input, &mut buf[filled..])?;
@@ -142,7 +166,7 @@ fn search_stream(
             if let Some(token) = token {
                 at_line += memchr::memchr_iter(b'\n', &data[counted..at]).count();
                 counted = at;
-                found.hits.push(Hit {
+                hits.push(Hit {
                     path: shown.to_string(),
                     line: at_line,
                     token,
