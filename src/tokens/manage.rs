@@ -13,6 +13,22 @@ use crate::store::{Store, TokenRef, TokenRow, Tx};
 use crate::time::Expiry;
 use crate::{users, validate};
 
+/// Deletes a token (ending its sessions) and audits it under `action`: delete, prune,
+/// or a revocation by `token scan`.
+pub(super) fn revoke(
+    tx: &Tx<'_>,
+    now: i64,
+    caller: &Caller,
+    action: Action,
+    row_id: i64,
+    owner: &str,
+    name: &str,
+) -> Result<()> {
+    tx.delete_token(row_id)?;
+    let target = format!("{owner}/{name}");
+    audit::record_ok(tx, now, &caller.user, action, &target, Some(owner))
+}
+
 /// Finds `owner`'s token `name`: the user must exist, then the token.
 fn find(tx: &Tx<'_>, owner: &str, name: &str) -> Result<TokenRef> {
     users::require(tx, owner)?;
@@ -31,15 +47,14 @@ pub fn delete(
     validate::token_name(name)?;
     store.write(|tx| {
         let row = find(tx, &owner, name)?;
-        tx.delete_token(row.row_id)?;
-        let target = format!("{owner}/{name}");
-        audit::record_ok(
+        revoke(
             tx,
             now,
-            &caller.user,
+            caller,
             Action::TokenDelete,
-            &target,
-            Some(&owner),
+            row.row_id,
+            &owner,
+            name,
         )?;
         Ok(TokenDeleted {
             id: row.public_id,
@@ -132,10 +147,15 @@ pub fn prune(
         store.write(|tx| {
             let gone = expired(tx)?;
             for row in &gone {
-                tx.delete_token(row.row_id)?;
-                let target = format!("{}/{}", row.user_id, row.name);
-                let subject = Some(row.user_id.as_str());
-                audit::record_ok(tx, now, &caller.user, Action::TokenPrune, &target, subject)?;
+                revoke(
+                    tx,
+                    now,
+                    caller,
+                    Action::TokenPrune,
+                    row.row_id,
+                    &row.user_id,
+                    &row.name,
+                )?;
             }
             Ok(gone)
         })?
@@ -180,15 +200,14 @@ pub fn delete_all(
         users::require(tx, &owner)?;
         let mut deleted = Vec::new();
         for (row, _) in tx.list_tokens(Some(&owner))? {
-            tx.delete_token(row.row_id)?;
-            let target = format!("{owner}/{}", row.name);
-            audit::record_ok(
+            revoke(
                 tx,
                 now,
-                &caller.user,
+                caller,
                 Action::TokenDelete,
-                &target,
-                Some(&owner),
+                row.row_id,
+                &owner,
+                &row.name,
             )?;
             deleted.push(row.name);
         }

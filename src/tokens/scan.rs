@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use super::format::{PREFIX, TOKEN_LEN, Token};
 use crate::access::Caller;
-use crate::audit::{self, Action};
+use crate::audit::Action;
 use crate::error::{Error, Result};
 use crate::store::{Store, StoredToken};
 
@@ -254,10 +254,8 @@ pub fn report(
                 .is_some_and(|row| caller.is_admin() || row.user_id == caller.user);
             let revoked = match &stored {
                 Some(row) if revoke && status == "active" && visible => {
-                    tx.delete_token(row.row_id)?;
-                    let target = format!("{}/{}", row.user_id, row.name);
-                    let subject = Some(row.user_id.as_str());
-                    audit::record_ok(tx, now, &caller.user, Action::TokenScan, &target, subject)?;
+                    let (id, owner, name) = (row.row_id, &row.user_id, &row.name);
+                    super::manage::revoke(tx, now, caller, Action::TokenScan, id, owner, name)?;
                     true
                 }
                 _ => false,
