@@ -99,10 +99,7 @@ pub(super) fn writable(path: &Path) -> bool {
         // SAFETY: `c_path` is a valid NUL-terminated string for the call's duration.
         unsafe { libc::access(c_path.as_ptr(), libc::W_OK) == 0 }
     };
-    let sides = [
-        super::probe::sidecar(path, "-wal"),
-        super::probe::sidecar(path, "-shm"),
-    ];
+    let sides = [sidecar(path, "-wal"), sidecar(path, "-shm")];
     let folder = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -119,10 +116,54 @@ pub(super) fn open_read_only(path: &Path) -> rusqlite::Result<Connection> {
         | OpenFlags::SQLITE_OPEN_URI
         | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     // An empty WAL holds nothing either: the file alone is the database.
-    let immutable = fs::metadata(super::probe::sidecar(path, "-wal")).is_ok_and(|m| m.len() == 0)
-        || !super::probe::sidecar(path, "-wal").exists();
-    let uri = super::probe::read_only_uri(path, immutable);
+    let immutable = fs::metadata(sidecar(path, "-wal")).is_ok_and(|m| m.len() == 0)
+        || !sidecar(path, "-wal").exists();
+    let uri = read_only_uri(path, immutable);
     let conn = Connection::open_with_flags(uri, flags)?;
     conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)?;
     Ok(conn)
+}
+
+/// A `file:` URI that opens `path` read-only, and without locks or `-shm` when
+/// `immutable` (only right when no `-wal` holds part of the database).
+pub(super) fn read_only_uri(path: &Path, immutable: bool) -> String {
+    let mut uri = format!("file:{}?mode=ro", uri_path(path));
+    if immutable {
+        uri.push_str("&immutable=1");
+    }
+    uri
+}
+
+/// `PATH-wal`, `PATH-shm`.
+pub(super) fn sidecar(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// A path as the path part of an SQLite `file:` URI: everything but unreserved
+/// characters and `/` percent-encoded, so `?`, `#` and `%` in a name stay a name.
+fn uri_path(path: &Path) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut out = String::new();
+    for &byte in absolute.as_os_str().as_bytes() {
+        if byte.is_ascii_alphanumeric() || b"/-._~".contains(&byte) {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uri_paths_escape_what_a_uri_would_read() {
+        assert_eq!(uri_path(Path::new("/a/b.db")), "/a/b.db");
+        assert_eq!(uri_path(Path::new("/a?b#c%d e")), "/a%3Fb%23c%25d%20e");
+    }
 }

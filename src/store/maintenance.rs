@@ -6,6 +6,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use rand::TryRng;
 use rusqlite::Connection;
 use rusqlite::backup::{Backup, StepResult};
 
@@ -49,7 +50,7 @@ impl Drop for Staged {
     fn drop(&mut self) {
         drop(self.store.take());
         for suffix in ["", "-wal", "-shm", "-journal"] {
-            let _ = fs::remove_file(probe::sidecar(&self.path, suffix));
+            let _ = fs::remove_file(file::sidecar(&self.path, suffix));
         }
     }
 }
@@ -57,8 +58,12 @@ impl Drop for Staged {
 /// A new file beside `near`, created empty with mode 0600 and a name no one else has.
 fn private_temp(near: &Path, what: &str) -> Result<PathBuf> {
     let name = near.file_name().unwrap_or_default().to_string_lossy();
-    let suffix = crate::tokens::format::random_base62(12)?;
-    let temp = near.with_file_name(format!(".{name}.{what}-{suffix}"));
+    let mut random = [0u8; 8];
+    rand::rngs::SysRng
+        .try_fill_bytes(&mut random)
+        .map_err(|err| Error::Internal(format!("OS random source: {err}")))?;
+    let suffix = u64::from_le_bytes(random);
+    let temp = near.with_file_name(format!(".{name}.{what}-{suffix:016x}"));
     OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -114,7 +119,7 @@ impl Store {
             schema_version,
             journal_mode,
             size_bytes: size(&self.path),
-            wal_bytes: size(&probe::sidecar(&self.path, "-wal")),
+            wal_bytes: size(&file::sidecar(&self.path, "-wal")),
         })
     }
 

@@ -6,7 +6,7 @@
 use std::fs::{File, Metadata};
 use std::io::Read;
 use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use rusqlite::ErrorCode;
 
@@ -90,7 +90,10 @@ pub(super) fn classify(path: &Path) -> Result<Found> {
     // The common case, an osmo database in use (its WAL files persist between
     // processes): opening it creates nothing, so its schema is checked on the connection
     // that opens it, without a second connection here.
-    if app == APPLICATION_ID && sidecar(path, "-wal").exists() && sidecar(path, "-shm").exists() {
+    if app == APPLICATION_ID
+        && super::file::sidecar(path, "-wal").exists()
+        && super::file::sidecar(path, "-shm").exists()
+    {
         return Ok(Found::Osmo);
     }
     let (app, version, objects) = read_schema(path).map_err(|err| unreadable(path, err))?;
@@ -139,48 +142,4 @@ fn read_schema(path: &Path) -> rusqlite::Result<(i64, i64, i64)> {
     let version = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
     let objects = tx.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))?;
     Ok((app, version, objects))
-}
-
-/// A `file:` URI that opens `path` read-only, and without locks or `-shm` when
-/// `immutable` (only right when no `-wal` holds part of the database).
-pub(super) fn read_only_uri(path: &Path, immutable: bool) -> String {
-    let mut uri = format!("file:{}?mode=ro", uri_path(path));
-    if immutable {
-        uri.push_str("&immutable=1");
-    }
-    uri
-}
-
-/// `PATH-wal`, `PATH-shm`.
-pub(super) fn sidecar(path: &Path, suffix: &str) -> PathBuf {
-    let mut name = path.as_os_str().to_owned();
-    name.push(suffix);
-    PathBuf::from(name)
-}
-
-/// A path as the path part of an SQLite `file:` URI: everything but unreserved
-/// characters and `/` percent-encoded, so `?`, `#` and `%` in a name stay a name.
-fn uri_path(path: &Path) -> String {
-    use std::os::unix::ffi::OsStrExt;
-    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    let mut out = String::new();
-    for &byte in absolute.as_os_str().as_bytes() {
-        if byte.is_ascii_alphanumeric() || b"/-._~".contains(&byte) {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn uri_paths_escape_what_a_uri_would_read() {
-        assert_eq!(uri_path(Path::new("/a/b.db")), "/a/b.db");
-        assert_eq!(uri_path(Path::new("/a?b#c%d e")), "/a%3Fb%23c%25d%20e");
-    }
 }
