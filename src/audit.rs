@@ -2,7 +2,8 @@
 
 use crate::access::{Caller, Need};
 use crate::error::Result;
-use crate::store::{Event, NewEvent, Store, Tx};
+pub use crate::store::Event;
+use crate::store::{Flow, NewEvent, Store, Tx};
 
 /// What an audit event records being done (or tried).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,20 +148,18 @@ pub fn record_denial(
     store.write_if_free(|tx| record.append(tx));
 }
 
-#[derive(Debug, serde::Serialize)]
-#[serde(transparent)]
-pub struct EventList(pub Vec<Event>);
-
-/// The newest `count` events, optionally only those where `user` is actor or subject.
+/// The newest `count` events, optionally only those where `user` is actor or subject,
+/// handed to `each` as they are read.
 pub fn list(
     store: &mut Store,
     caller: &Caller,
     user: Option<&str>,
     count: u32,
-) -> Result<EventList> {
+    each: &mut dyn FnMut(Event) -> Result<Flow>,
+) -> Result<()> {
     caller.authorize(Need::Admin("Reading the audit log"))?;
     if let Some(user) = user {
         crate::validate::user_id(user)?;
     }
-    store.read(|tx| tx.audit_events(user, count)).map(EventList)
+    store.read(|tx| tx.each_audit_event(user, count, each))
 }

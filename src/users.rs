@@ -7,7 +7,7 @@ use crate::audit::{self, Action};
 use crate::error::{Error, Result};
 use crate::roles;
 use crate::settings::OPERATOR_USER;
-use crate::store::{Store, Tx};
+use crate::store::{Flow, Store, Tx};
 use crate::time::Timestamp;
 use crate::validate;
 
@@ -34,13 +34,6 @@ pub struct UserSummary {
     pub created_at: Timestamp,
     pub created_by: String,
     pub roles: Vec<String>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct UserList {
-    /// Every match, even past `--count`.
-    pub total_results: i64,
-    pub users: Vec<UserSummary>,
 }
 
 /// What `user update` did to one role.
@@ -139,7 +132,20 @@ pub struct ListQuery<'a> {
     pub count: u32,
 }
 
-pub fn list(store: &mut Store, caller: &Caller, query: &ListQuery<'_>) -> Result<UserList> {
+/// What `user list` hands over, in order: the number of users that match, then the
+/// first `count` of them, one at a time.
+pub enum Listed {
+    Total(i64),
+    User(UserSummary),
+}
+
+/// `user list`: hands `each` the total, then each listed user as it is read.
+pub fn list(
+    store: &mut Store,
+    caller: &Caller,
+    query: &ListQuery<'_>,
+    each: &mut dyn FnMut(Listed) -> Result<Flow>,
+) -> Result<()> {
     caller.authorize(Need::Admin("Listing users"))?;
     let prefix = query.id_prefix.unwrap_or("");
     if !prefix
@@ -154,21 +160,16 @@ pub fn list(store: &mut Store, caller: &Caller, query: &ListQuery<'_>) -> Result
     let roles = roles::dedup(query.roles)?;
     store.read(|tx| {
         roles::require_exist(tx, &roles)?;
-        let (total_results, rows) = tx.find_users(prefix, &roles, query.count)?;
-        let users = rows
-            .into_iter()
-            .map(|user| {
-                Ok(UserSummary {
-                    roles: tx.user_roles(&user.id)?,
-                    id: user.id,
-                    created_at: user.created_at,
-                    created_by: user.created_by,
-                })
-            })
-            .collect::<Result<_>>()?;
-        Ok(UserList {
-            total_results,
-            users,
+        if each(Listed::Total(tx.count_users(prefix, &roles)?))?.is_break() {
+            return Ok(());
+        }
+        tx.each_user(prefix, &roles, query.count, &mut |user, roles| {
+            each(Listed::User(UserSummary {
+                id: user.id,
+                created_at: user.created_at,
+                created_by: user.created_by,
+                roles,
+            }))
         })
     })
 }

@@ -105,10 +105,10 @@ pub fn run(ctx: &mut Ctx, cmd: TokenCommand) -> Result<()> {
             expiring_within,
         } => {
             let filter = list_filter(expired, active, expiring_within.as_deref())?;
-            emit(
-                format,
-                &tokens::list(store, caller, user.as_deref(), all, filter, now)?,
-            )
+            let heading = user.as_deref().filter(|_| !all);
+            output::token::token_list(format, heading, all, |each| {
+                tokens::list(store, caller, user.as_deref(), all, filter, now, each)
+            })
         }
         TokenCommand::Prune { user, all, dry_run } => emit(
             format,

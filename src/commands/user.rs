@@ -3,7 +3,7 @@
 use super::{Ctx, confirm};
 use crate::cli::UserCommand;
 use crate::error::Result;
-use crate::output::emit;
+use crate::output::{self, emit};
 use crate::users::{self, ListQuery};
 
 pub fn run(ctx: &mut Ctx, cmd: UserCommand) -> Result<()> {
@@ -22,7 +22,7 @@ pub fn run(ctx: &mut Ctx, cmd: UserCommand) -> Result<()> {
                 roles: &roles,
                 count,
             };
-            emit(format, &users::list(store, caller, &query)?)
+            output::user::user_list(format, |each| users::list(store, caller, &query, each))
         }
         UserCommand::Get { id } => emit(format, &users::get(store, caller, &id)?),
         UserCommand::Update {

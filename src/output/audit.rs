@@ -1,31 +1,39 @@
-//! Text for `audit list`.
+//! Text and JSON for `audit list`, written as the events are read.
 
-use super::{Render, table};
-use crate::audit::EventList;
+use super::Format;
+use super::stream::{Flow, JsonArray, Out, Table};
+use crate::audit::Event;
+use crate::error::Result;
 
-impl Render for EventList {
-    fn text(&self, out: &mut String) {
-        if self.0.is_empty() {
-            out.push_str("No events found\n");
-            return;
+/// Runs `list`, handing it where each event goes, and renders them as they come.
+pub fn events(
+    format: Format,
+    list: impl FnOnce(&mut dyn FnMut(Event) -> Result<Flow>) -> Result<()>,
+) -> Result<()> {
+    let mut out = Out::new(format);
+    match format {
+        Format::Json => {
+            let mut array = JsonArray::new(0);
+            list(&mut |event| array.push(&mut out, &event))?;
+            array.finish(&mut out)?;
+            out.put("\n")?;
         }
-        let rows = self
-            .0
-            .iter()
-            .map(|e| {
-                [
-                    e.at.rfc3339(),
-                    e.actor.clone(),
-                    e.action.clone(),
-                    e.target.clone(),
-                    e.outcome.clone(),
-                ]
-            })
-            .collect();
-        table(
-            out,
-            ["At (UTC)", "Actor", "Action", "Target", "Outcome"],
-            rows,
-        );
+        Format::Text => {
+            let mut table = Table::new(["At (UTC)", "Actor", "Action", "Target", "Outcome"]);
+            let mut any = false;
+            list(&mut |e| {
+                any = true;
+                table.push(
+                    &mut out,
+                    [e.at.rfc3339(), e.actor, e.action, e.target, e.outcome],
+                )
+            })?;
+            if any {
+                table.finish(&mut out)?;
+            } else {
+                out.put("No events found\n")?;
+            }
+        }
     }
+    out.finish()
 }

@@ -1,21 +1,18 @@
 //! Rendering results as OSMO-style text or JSON, and errors and warnings on stderr (DESIGN §6).
 
-mod audit;
+pub mod audit;
 mod config;
 mod db;
 mod role;
 mod session;
-mod token;
-mod user;
+pub mod stream;
+pub mod token;
+pub mod user;
 
 use std::borrow::Cow;
 use std::io::{self, Write};
 
 use serde::Serialize;
-use tabled::builder::Builder;
-use tabled::settings::object::Columns;
-use tabled::settings::style::HorizontalLine;
-use tabled::settings::{Padding, Style};
 
 use crate::error::{Error, Result};
 use crate::validate;
@@ -101,25 +98,8 @@ pub fn warn(message: &str) {
 }
 
 /// An OSMO-style table: left-aligned header, a rule of `=` under it, no vertical borders.
-pub fn table<const N: usize>(out: &mut String, headers: [&str; N], rows: Vec<[String; N]>) {
-    let mut builder = Builder::with_capacity(rows.len() + 1, N);
-    builder.push_record(headers);
-    for row in rows {
-        // A cell is one line: a newline from old or outside data must not forge a row.
-        builder.push_record(row.map(|cell| match validate::escape_hidden(&cell, false) {
-            Cow::Borrowed(_) => cell,
-            Cow::Owned(escaped) => escaped,
-        }));
-    }
-    let mut table = builder.build();
-    table
-        .with(Style::empty().horizontals([(1, HorizontalLine::new('='))]))
-        .with(Padding::new(0, 3, 0, 0))
-        .modify(Columns::last(), Padding::zero());
-    for line in table.to_string().lines() {
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
+pub fn table<const N: usize>(out: &mut String, headers: [&'static str; N], rows: Vec<[String; N]>) {
+    out.push_str(&stream::Table::render(headers, rows));
 }
 
 /// `Roles: None` or `Roles:` and one `  - ROLE (assigned by WHO on DATE)` line each.

@@ -1,9 +1,11 @@
 //! Text for `token` and `apitoken` commands (seeds 000–002, 004).
 
-use super::{Render, role_grants, table};
+use super::stream::{Flow, JsonArray, Out, Table};
+use super::{Format, Render, role_grants};
+use crate::error::Result;
 use crate::tokens::scan::Report;
 use crate::tokens::{
-    AllDeleted, Announce, Pruned, TokenDeleted, TokenIssued, TokenList, TokenRoles,
+    AllDeleted, Announce, Pruned, TokenDeleted, TokenInfo, TokenIssued, TokenRoles,
 };
 
 impl Render for TokenIssued {
@@ -42,54 +44,80 @@ impl Render for TokenDeleted {
     }
 }
 
-impl Render for TokenList {
-    fn text(&self, out: &mut String) {
-        if let Some(user) = &self.user {
-            if self.tokens.is_empty() {
-                out.push_str(&format!("No tokens found for user {user}\n"));
-                return;
-            }
-            out.push_str(&format!("Tokens for user: {user}\n\n"));
+/// `token list`: runs `list`, handing it where each token goes, and renders them as they
+/// come. `user` is the `--user` given (the text heading), `all` adds a User column.
+pub fn token_list(
+    format: Format,
+    user: Option<&str>,
+    all: bool,
+    list: impl FnOnce(&mut dyn FnMut(TokenInfo) -> Result<Flow>) -> Result<()>,
+) -> Result<()> {
+    let mut out = Out::new(format);
+    match format {
+        Format::Json => {
+            let mut array = JsonArray::new(0);
+            list(&mut |token| array.push(&mut out, &token))?;
+            array.finish(&mut out)?;
+            out.put("\n")?;
         }
-        if self.tokens.is_empty() {
-            out.push_str("No tokens found\n");
-            return;
-        }
-        let cells = |t: &crate::tokens::TokenInfo| {
-            [
-                t.token_name.clone(),
-                t.description.clone(),
-                if t.active { "Active" } else { "Expired" }.to_string(),
-                t.expires_at.date(),
-                t.last_used_at
-                    .map_or_else(|| "never".to_string(), |at| at.minute()),
-                t.roles.join(", "),
-            ]
-        };
-        const HEADERS: [&str; 6] = [
-            "Name",
-            "Description",
-            "Active",
-            "Expires At (UTC)",
-            "Last Used",
-            "Roles",
-        ];
-        if self.all {
-            let rows = self
-                .tokens
-                .iter()
-                .map(|t| {
-                    let [a, b, c, d, e, f] = cells(t);
-                    [t.user_name.clone(), a, b, c, d, e, f]
-                })
-                .collect();
+        Format::Text if all => {
             let [a, b, c, d, e, f] = HEADERS;
-            table(out, ["User", a, b, c, d, e, f], rows);
-        } else {
-            let rows = self.tokens.iter().map(cells).collect();
-            table(out, HEADERS, rows);
+            let table = Table::new(["User", a, b, c, d, e, f]);
+            token_table(&mut out, user, table, list, |t| {
+                let [a, b, c, d, e, f] = cells(&t);
+                [t.user_name, a, b, c, d, e, f]
+            })?;
         }
+        Format::Text => token_table(&mut out, user, Table::new(HEADERS), list, |t| cells(&t))?,
     }
+    out.finish()
+}
+
+const HEADERS: [&str; 6] = [
+    "Name",
+    "Description",
+    "Active",
+    "Expires At (UTC)",
+    "Last Used",
+    "Roles",
+];
+
+fn cells(t: &TokenInfo) -> [String; 6] {
+    [
+        t.token_name.clone(),
+        t.description.clone(),
+        if t.active { "Active" } else { "Expired" }.to_string(),
+        t.expires_at.date(),
+        t.last_used_at
+            .map_or_else(|| "never".to_string(), |at| at.minute()),
+        t.roles.join(", "),
+    ]
+}
+
+/// The text listing: a heading for `--user`, then the table, or the words for none.
+fn token_table<const N: usize>(
+    out: &mut Out,
+    user: Option<&str>,
+    mut table: Table<N>,
+    list: impl FnOnce(&mut dyn FnMut(TokenInfo) -> Result<Flow>) -> Result<()>,
+    row: impl Fn(TokenInfo) -> [String; N],
+) -> Result<()> {
+    let mut any = false;
+    list(&mut |token| {
+        if !any {
+            any = true;
+            if let Some(user) = user {
+                out.put(&format!("Tokens for user: {user}\n\n"))?;
+            }
+        }
+        table.push(out, row(token))
+    })?;
+    match (any, user) {
+        (true, _) => table.finish(out)?,
+        (false, Some(user)) => out.put(&format!("No tokens found for user {user}\n"))?,
+        (false, None) => out.put("No tokens found\n")?,
+    }
+    Ok(())
 }
 
 impl Render for TokenRoles {

@@ -1,7 +1,9 @@
 //! Text for `user` commands (seed 003).
 
-use super::{Render, role_grants, table};
-use crate::users::{RoleChange, UserCreated, UserDeleted, UserDetail, UserList, UserUpdated};
+use super::stream::{Flow, JsonArray, Out, Table};
+use super::{Format, Render, role_grants};
+use crate::error::Result;
+use crate::users::{Listed, RoleChange, UserCreated, UserDeleted, UserDetail, UserUpdated};
 
 impl Render for UserCreated {
     fn text(&self, out: &mut String) {
@@ -22,27 +24,55 @@ impl Render for UserDetail {
     }
 }
 
-impl Render for UserList {
-    fn text(&self, out: &mut String) {
-        if self.users.is_empty() {
-            out.push_str("No users found\n");
-            return;
+/// `user list`: runs `list`, which tells the total and then hands over each user, and
+/// renders them as they come.
+pub fn user_list(
+    format: Format,
+    list: impl FnOnce(&mut dyn FnMut(Listed) -> Result<Flow>) -> Result<()>,
+) -> Result<()> {
+    let mut out = Out::new(format);
+    match format {
+        Format::Json => {
+            // `{total_results, users}` as serde_json pretty-prints it, the array streamed.
+            let mut array = JsonArray::new(1);
+            let mut started = false;
+            list(&mut |listed| match listed {
+                Listed::Total(n) => {
+                    started = true;
+                    out.write(&format!("{{\n  \"total_results\": {n},\n  \"users\": "))
+                }
+                Listed::User(user) => array.push(&mut out, &user),
+            })?;
+            if started {
+                array.finish(&mut out)?;
+                out.put("\n}\n")?;
+            }
         }
-        out.push_str(&format!("Total users: {}\n\n", self.total_results));
-        let rows = self
-            .users
-            .iter()
-            .map(|u| {
-                [
-                    u.id.clone(),
-                    u.created_at.date(),
-                    u.created_by.clone(),
-                    u.roles.join(", "),
-                ]
-            })
-            .collect();
-        table(out, ["User ID", "Created At", "Created By", "Roles"], rows);
+        Format::Text => {
+            let mut table = Table::new(["User ID", "Created At", "Created By", "Roles"]);
+            let (mut total, mut any) = (0, false);
+            list(&mut |listed| match listed {
+                Listed::Total(n) => {
+                    total = n;
+                    Ok(Flow::Continue(()))
+                }
+                Listed::User(u) => {
+                    if !any {
+                        any = true;
+                        out.put(&format!("Total users: {total}\n\n"))?;
+                    }
+                    let row = [u.id, u.created_at.date(), u.created_by, u.roles.join(", ")];
+                    table.push(&mut out, row)
+                }
+            })?;
+            if any {
+                table.finish(&mut out)?;
+            } else {
+                out.put("No users found\n")?;
+            }
+        }
     }
+    out.finish()
 }
 
 impl Render for UserUpdated {

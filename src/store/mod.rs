@@ -26,8 +26,8 @@ pub use file::{default_path, expand_home};
 pub use maintenance::{Copied, FileInfo, Staged, Table};
 pub use migrations::{APPLICATION_ID, MIGRATIONS};
 pub use tx::{
-    Event, NewEvent, NewTokenRow, Role, RoleGrant, SessionRow, StoredToken, TokenRef, TokenRow, Tx,
-    UserRow,
+    Event, Flow, NewEvent, NewTokenRow, Role, RoleGrant, SessionRow, StoredToken, TokenRef,
+    TokenRow, Tx, UserRow,
 };
 
 use crate::error::{Error, Fault, Result};

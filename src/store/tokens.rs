@@ -1,11 +1,9 @@
 //! Tokens and the roles each carries.
 
-use std::collections::HashMap;
-
 use rusqlite::OptionalExtension;
 
-use super::Tx;
-use super::tx::{NewTokenRow, RoleGrant, StoredToken, TokenRef, TokenRow};
+use super::tx::{NewTokenRow, RoleGrant, StoredToken, TokenRef, TokenRow, each_grouped};
+use super::{Flow, Tx};
 use crate::error::Result;
 use crate::time::Timestamp;
 
@@ -51,14 +49,23 @@ impl Tx<'_> {
             .optional()?)
     }
 
-    /// How many of `owner`'s tokens are unexpired at `now`, leaving out `except`.
-    pub fn count_live_tokens(&self, owner: &str, now: i64, except: Option<i64>) -> Result<i64> {
+    /// How many of `owner`'s tokens are unexpired at `now`, leaving out `except`, counting
+    /// no further than `up_to`: the limit check needs to know only whether the limit is
+    /// reached, whatever number of tokens the owner holds.
+    pub fn count_live_tokens(
+        &self,
+        owner: &str,
+        now: i64,
+        except: Option<i64>,
+        up_to: i64,
+    ) -> Result<i64> {
         Ok(self
             .tx
             .prepare_cached(
-                "SELECT count(*) FROM tokens WHERE user_id = ?1 AND expires_at > ?2 AND id IS NOT ?3",
+                "SELECT count(*) FROM (SELECT 1 FROM tokens
+                 WHERE user_id = ?1 AND expires_at > ?2 AND id IS NOT ?3 LIMIT ?4)",
             )?
-            .query_row((owner, now, except), |row| row.get(0))?)
+            .query_row((owner, now, except, up_to), |row| row.get(0))?)
     }
 
     /// How many tokens `owner` has, expired ones too.
@@ -149,55 +156,54 @@ impl Tx<'_> {
 
     /// `owner`'s tokens by name, or every token by owner and name, each with its roles.
     pub fn list_tokens(&self, owner: Option<&str>) -> Result<Vec<(TokenRow, Vec<String>)>> {
-        // Two statements, not `?1 IS NULL OR user_id = ?1`, which would hide the
-        // (user_id, name) index from the planner and scan every token.
-        const COLUMNS: &str = "SELECT id, public_id, name, user_id, description, created_at, expires_at, last_used_at FROM tokens";
-        let mut stmt = match owner {
-            Some(_) => self
-                .tx
-                .prepare_cached(&format!("{COLUMNS} WHERE user_id = ?1 ORDER BY name"))?,
-            None => self.tx.prepare_cached(&format!(
-                "{COLUMNS} WHERE ?1 IS NULL ORDER BY user_id, name"
-            ))?,
-        };
-        let rows = stmt.query_map([owner], |row| {
-            Ok(TokenRow {
-                row_id: row.get(0)?,
-                public_id: row.get(1)?,
-                name: row.get(2)?,
-                user_id: row.get(3)?,
-                description: row.get(4)?,
-                created_at: Timestamp(row.get(5)?),
-                expires_at: Timestamp(row.get(6)?),
-                last_used_at: row.get::<_, Option<i64>>(7)?.map(Timestamp),
-            })
+        let mut all = Vec::new();
+        self.each_token(owner, &mut |row, roles| {
+            all.push((row, roles));
+            Ok(Flow::Continue(()))
         })?;
-        let mut roles = self.roles_by_token(owner)?;
-        let mut out = Vec::new();
-        for row in rows {
-            let row = row?;
-            let roles = roles.remove(&row.row_id).unwrap_or_default();
-            out.push((row, roles));
-        }
-        Ok(out)
+        Ok(all)
     }
 
-    /// Every token's roles, sorted, for one owner's tokens (read from the owner's index
-    /// entries in one pass) or for all tokens.
-    fn roles_by_token(&self, owner: Option<&str>) -> Result<HashMap<i64, Vec<String>>> {
+    /// As `list_tokens`, one token at a time, as the rows come: one statement joining each
+    /// token to its roles, in the order of the owner-and-name index and the roles' key, so
+    /// nothing is sorted or held (plan: `tokens_by_owner` then `token_roles` by its key).
+    pub fn each_token(
+        &self,
+        owner: Option<&str>,
+        each: &mut dyn FnMut(TokenRow, Vec<String>) -> Result<Flow>,
+    ) -> Result<()> {
+        // Two statements, not `?1 IS NULL OR user_id = ?1`, which would hide the
+        // (user_id, name) index from the planner and scan every token.
+        const COLUMNS: &str = "SELECT t.id, t.public_id, t.name, t.user_id, t.description,
+            t.created_at, t.expires_at, t.last_used_at, r.role
+            FROM tokens t INDEXED BY tokens_by_owner
+            LEFT JOIN token_roles r ON r.token_id = t.id";
         let mut stmt = match owner {
-            Some(_) => self.tx.prepare_cached(
-                "SELECT token_id, role FROM token_roles WHERE user_id = ?1 ORDER BY token_id, role",
-            )?,
-            None => self.tx.prepare_cached(
-                "SELECT token_id, role FROM token_roles WHERE ?1 IS NULL ORDER BY token_id, role",
-            )?,
+            Some(_) => self.tx.prepare_cached(&format!(
+                "{COLUMNS} WHERE t.user_id = ?1 ORDER BY t.user_id, t.name, r.role"
+            ))?,
+            None => self.tx.prepare_cached(&format!(
+                "{COLUMNS} WHERE ?1 IS NULL ORDER BY t.user_id, t.name, r.role"
+            ))?,
         };
-        let mut roles: HashMap<i64, Vec<String>> = HashMap::new();
         let mut rows = stmt.query([owner])?;
-        while let Some(row) = rows.next()? {
-            roles.entry(row.get(0)?).or_default().push(row.get(1)?);
-        }
-        Ok(roles)
+        each_grouped(
+            &mut rows,
+            |row| row.get::<_, i64>(0),
+            |row| {
+                Ok(TokenRow {
+                    row_id: row.get(0)?,
+                    public_id: row.get(1)?,
+                    name: row.get(2)?,
+                    user_id: row.get(3)?,
+                    description: row.get(4)?,
+                    created_at: Timestamp(row.get(5)?),
+                    expires_at: Timestamp(row.get(6)?),
+                    last_used_at: row.get::<_, Option<i64>>(7)?.map(Timestamp),
+                })
+            },
+            8,
+            each,
+        )
     }
 }

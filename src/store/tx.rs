@@ -20,6 +20,9 @@ use serde::Serialize;
 use crate::error::Result;
 use crate::time::Timestamp;
 
+/// Whether a reader handed rows one at a time wants more (a closed pipe does not).
+pub type Flow = std::ops::ControlFlow<()>;
+
 /// One write or read transaction. Commits when the closure given to `Store::read`,
 /// `Store::write` or `Store::write_durable` returns `Ok`; rolls back otherwise.
 pub struct Tx<'c> {
@@ -47,6 +50,37 @@ impl Tx<'_> {
         })?;
         Ok(grants.collect::<rusqlite::Result<_>>()?)
     }
+}
+
+/// Hands `each` one item per run of rows sharing a key, with the names in `role_column`
+/// of those rows gathered (a LEFT JOIN's missing role is none): one statement streams
+/// users or tokens with their roles, holding one item at a time.
+pub(super) fn each_grouped<K: PartialEq, T>(
+    rows: &mut rusqlite::Rows<'_>,
+    key: impl Fn(&rusqlite::Row<'_>) -> rusqlite::Result<K>,
+    item: impl Fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    role_column: usize,
+    each: &mut dyn FnMut(T, Vec<String>) -> Result<Flow>,
+) -> Result<()> {
+    let mut current: Option<(K, T, Vec<String>)> = None;
+    while let Some(row) = rows.next()? {
+        let k = key(row)?;
+        let role: Option<String> = row.get(role_column)?;
+        if let Some((_, _, roles)) = current.as_mut().filter(|(held, _, _)| *held == k) {
+            roles.extend(role);
+            continue;
+        }
+        if let Some((_, done, roles)) = current.take()
+            && each(done, roles)?.is_break()
+        {
+            return Ok(());
+        }
+        current = Some((k, item(row)?, role.into_iter().collect()));
+    }
+    if let Some((_, done, roles)) = current {
+        let _ = each(done, roles)?;
+    }
+    Ok(())
 }
 
 /// One role held by a user or a token, and who gave it when.

@@ -2,8 +2,8 @@
 
 use rusqlite::OptionalExtension;
 
-use super::Tx;
-use super::tx::{RoleGrant, UserRow};
+use super::tx::{RoleGrant, UserRow, each_grouped};
+use super::{Flow, Tx};
 use crate::error::Result;
 use crate::time::Timestamp;
 
@@ -99,35 +99,74 @@ impl Tx<'_> {
             .query_row([role], |row| row.get(0))?)
     }
 
-    /// Users whose id starts with `prefix` and who hold any of `roles` (all users when
-    /// `roles` is empty): how many there are, and the first `limit` of them by id.
-    pub fn find_users(
+    /// How many users have an id starting with `prefix` and hold any of `roles` (or any
+    /// role at all when `roles` is empty: every user). Read from the id range of the
+    /// users' key, or of the roles' `(role, user_id)` index for each role.
+    pub fn count_users(&self, prefix: &str, roles: &[String]) -> Result<i64> {
+        let (low, high) = id_range(prefix);
+        Ok(if roles.is_empty() {
+            self.tx
+                .prepare_cached("SELECT count(*) FROM users WHERE id >= ?1 AND id < ?2")?
+                .query_row((&low, &high), |row| row.get(0))?
+        } else {
+            self.tx
+                .prepare_cached(
+                    "SELECT count(DISTINCT user_id) FROM user_roles INDEXED BY user_roles_by_role
+                     WHERE role IN (SELECT value FROM json_each(?3))
+                       AND user_id >= ?1 AND user_id < ?2",
+                )?
+                .query_row((&low, &high, json(roles)), |row| row.get(0))?
+        })
+    }
+
+    /// The first `limit` of those users by id, each with its roles, one at a time: one
+    /// statement, the users' key range (or the roles' index) then each user's roles by
+    /// their key, in order, so nothing is sorted.
+    pub fn each_user(
         &self,
         prefix: &str,
         roles: &[String],
         limit: u32,
-    ) -> Result<(i64, Vec<UserRow>)> {
-        let role_filter = (!roles.is_empty()).then(|| serde_json::json!(roles).to_string());
-        // `id >= prefix` lets the primary key index find the first match.
-        const MATCHES: &str = "FROM users u
-            WHERE u.id >= ?1 AND substr(u.id, 1, length(?1)) = ?1
-              AND (?2 IS NULL OR EXISTS (
-                    SELECT 1 FROM user_roles ur
-                    WHERE ur.user_id = u.id AND ur.role IN (SELECT value FROM json_each(?2))))";
-        let total: i64 = self
+        each: &mut dyn FnMut(UserRow, Vec<String>) -> Result<Flow>,
+    ) -> Result<()> {
+        let (low, high) = id_range(prefix);
+        const JOINED: &str = "SELECT u.id, u.created_at, u.created_by, ur.role FROM (
+                SELECT id, created_at, created_by FROM users WHERE {match} ORDER BY id LIMIT ?3
+            ) u LEFT JOIN user_roles ur ON ur.user_id = u.id ORDER BY u.id, ur.role";
+        let matching = if roles.is_empty() {
+            "id >= ?1 AND id < ?2 AND ?4 IS NULL"
+        } else {
+            "id IN (SELECT user_id FROM user_roles INDEXED BY user_roles_by_role
+                    WHERE role IN (SELECT value FROM json_each(?4))
+                      AND user_id >= ?1 AND user_id < ?2)"
+        };
+        let filter = (!roles.is_empty()).then(|| json(roles));
+        let mut stmt = self
             .tx
-            .prepare_cached(&format!("SELECT count(*) {MATCHES}"))?
-            .query_row((prefix, &role_filter), |row| row.get(0))?;
-        let mut stmt = self.tx.prepare_cached(&format!(
-            "SELECT u.id, u.created_at, u.created_by {MATCHES} ORDER BY u.id LIMIT ?3"
-        ))?;
-        let rows = stmt.query_map((prefix, &role_filter, limit), |row| {
-            Ok(UserRow {
-                id: row.get(0)?,
-                created_at: Timestamp(row.get(1)?),
-                created_by: row.get(2)?,
-            })
-        })?;
-        Ok((total, rows.collect::<rusqlite::Result<_>>()?))
+            .prepare_cached(&JOINED.replace("{match}", matching))?;
+        let mut rows = stmt.query((&low, &high, limit, &filter))?;
+        each_grouped(
+            &mut rows,
+            |row| row.get::<_, String>(0),
+            |row| {
+                Ok(UserRow {
+                    id: row.get(0)?,
+                    created_at: Timestamp(row.get(1)?),
+                    created_by: row.get(2)?,
+                })
+            },
+            3,
+            each,
+        )
     }
+}
+
+/// Every id starting with `prefix` lies in `[prefix, prefix + DEL)`: ids hold only
+/// characters below DEL, so the range has an upper end an index can stop at.
+fn id_range(prefix: &str) -> (String, String) {
+    (prefix.to_string(), format!("{prefix}\u{7f}"))
+}
+
+fn json(roles: &[String]) -> String {
+    serde_json::json!(roles).to_string()
 }

@@ -111,7 +111,7 @@ pub(crate) fn check_limit(
     if limit == 0 {
         return Ok(());
     }
-    let live = tx.count_live_tokens(owner, now, replacing)?;
+    let live = tx.count_live_tokens(owner, now, replacing, i64::from(limit))?;
     if live >= i64::from(limit) {
         return Err(Error::conflict(format!(
             "User {owner} already has {live} unexpired tokens, the limit set by max-tokens-per-user ({limit}). Delete one, or raise the setting with `osmo config set max-tokens-per-user N`."

@@ -3,13 +3,13 @@
 use super::issue::{Fresh, check_limit};
 use super::{
     AllDeleted, Announce, ListFilter, Pruned, PrunedToken, TokenDeleted, TokenInfo, TokenIssued,
-    TokenList, TokenRoles, owner_of,
+    TokenRoles, owner_of,
 };
 use crate::access::{Caller, Need};
 use crate::audit::{self, Action};
 use crate::error::{Error, Result};
 use crate::settings::Settings;
-use crate::store::{Store, TokenRef, TokenRow, Tx};
+use crate::store::{Flow, Store, TokenRef, TokenRow, Tx};
 use crate::time::Expiry;
 use crate::{users, validate};
 
@@ -77,7 +77,8 @@ fn scope(caller: &Caller, user: Option<&str>, all: bool, what: &str) -> Result<O
 }
 
 /// One owner's tokens (the caller's, or `user`'s), or with `all` everyone's, with their
-/// status at `now`, narrowed by `filter`.
+/// status at `now`, narrowed by `filter`, handed to `each` as they are read.
+#[allow(clippy::too_many_arguments)]
 pub fn list(
     store: &mut Store,
     caller: &Caller,
@@ -85,20 +86,19 @@ pub fn list(
     all: bool,
     filter: ListFilter,
     now: i64,
-) -> Result<TokenList> {
+    each: &mut dyn FnMut(TokenInfo) -> Result<Flow>,
+) -> Result<()> {
     let owner = scope(caller, user, all, "Listing every user's tokens")?;
-    let rows = store.read(|tx| {
+    store.read(|tx| {
         if let Some(owner) = &owner {
             users::require(tx, owner)?;
         }
-        tx.list_tokens(owner.as_deref())
-    })?;
-    let tokens = rows
-        .into_iter()
-        .filter(|(row, _)| filter.keeps(row.expires_at.0, now))
-        .map(|(row, roles)| {
+        tx.each_token(owner.as_deref(), &mut |row, roles| {
+            if !filter.keeps(row.expires_at.0, now) {
+                return Ok(Flow::Continue(()));
+            }
             let active = row.expires_at.0 > now;
-            TokenInfo {
+            each(TokenInfo {
                 id: row.public_id,
                 token_name: row.name,
                 user_name: row.user_id,
@@ -109,13 +109,8 @@ pub fn list(
                 created_at: row.created_at,
                 expires_at: row.expires_at,
                 last_used_at: row.last_used_at,
-            }
+            })
         })
-        .collect();
-    Ok(TokenList {
-        tokens,
-        user: user.filter(|_| !all).map(str::to_string),
-        all,
     })
 }
 

@@ -85,19 +85,6 @@ pub struct TokenInfo {
     pub last_used_at: Option<Timestamp>,
 }
 
-/// `token list`: JSON is the bare array.
-#[derive(Debug, Serialize)]
-#[serde(transparent)]
-pub struct TokenList {
-    pub tokens: Vec<TokenInfo>,
-    /// The `--user` given, for the text heading.
-    #[serde(skip)]
-    pub user: Option<String>,
-    /// `--all`: the text table gains a User column.
-    #[serde(skip)]
-    pub all: bool,
-}
-
 /// Which tokens `token list` shows.
 #[derive(Debug, Clone, Copy, Default)]
 pub enum ListFilter {
