@@ -34,18 +34,9 @@ impl Tx<'_> {
         count: u32,
         each: &mut dyn FnMut(Event) -> Result<Flow>,
     ) -> Result<()> {
-        const COLUMNS: &str = "SELECT id, at, actor, action, target, outcome FROM audit";
-        let mut stmt = self.tx.prepare_cached(&match user {
-            Some(_) => format!(
-                "SELECT at, actor, action, target, outcome FROM (
-                    SELECT * FROM ({COLUMNS} WHERE actor = ?1 ORDER BY id DESC LIMIT ?2)
-                    UNION
-                    SELECT * FROM ({COLUMNS} WHERE subject = ?1 ORDER BY id DESC LIMIT ?2))
-                 ORDER BY id DESC LIMIT ?2"
-            ),
-            None => "SELECT at, actor, action, target, outcome FROM audit
-                 WHERE ?1 IS NULL ORDER BY id DESC LIMIT ?2"
-                .to_string(),
+        let mut stmt = self.tx.prepare_cached(match user {
+            Some(_) => EVENTS_OF_USER,
+            None => EVERY_EVENT,
         })?;
         let mut rows = stmt.query((user, count))?;
         while let Some(row) = rows.next()? {
@@ -63,3 +54,16 @@ impl Tx<'_> {
         Ok(())
     }
 }
+
+/// The newest events where a user is the actor or the subject: each index read backwards
+/// for at most ?2 rows, then the two merged.
+pub(super) const EVENTS_OF_USER: &str = "SELECT at, actor, action, target, outcome FROM (
+        SELECT * FROM (SELECT id, at, actor, action, target, outcome FROM audit
+                       WHERE actor = ?1 ORDER BY id DESC LIMIT ?2)
+        UNION
+        SELECT * FROM (SELECT id, at, actor, action, target, outcome FROM audit
+                       WHERE subject = ?1 ORDER BY id DESC LIMIT ?2))
+     ORDER BY id DESC LIMIT ?2";
+
+pub(super) const EVERY_EVENT: &str = "SELECT at, actor, action, target, outcome FROM audit
+     WHERE ?1 IS NULL ORDER BY id DESC LIMIT ?2";

@@ -2,7 +2,7 @@
 
 use rusqlite::OptionalExtension;
 
-use super::tx::{NewTokenRow, RoleGrant, StoredToken, TokenRef, TokenRow, each_grouped};
+use super::tx::{NewTokenRow, RoleGrant, StoredToken, TokenRef, TokenRow, role_list};
 use super::{Flow, Tx};
 use crate::error::Result;
 use crate::time::Timestamp;
@@ -164,9 +164,9 @@ impl Tx<'_> {
         Ok(all)
     }
 
-    /// As `list_tokens`, one token at a time, as the rows come: one statement joining each
-    /// token to its roles, in the order of the owner-and-name index and the roles' key, so
-    /// nothing is sorted or held (plan: `tokens_by_owner` then `token_roles` by its key).
+    /// As `list_tokens`, one token at a time, as the rows come: the owner-and-name index
+    /// gives the order (nothing is sorted), and each token's roles come from the roles'
+    /// key, aggregated in order (plan: `tokens_by_owner`, then `token_roles` by key).
     pub fn each_token(
         &self,
         owner: Option<&str>,
@@ -174,36 +174,43 @@ impl Tx<'_> {
     ) -> Result<()> {
         // Two statements, not `?1 IS NULL OR user_id = ?1`, which would hide the
         // (user_id, name) index from the planner and scan every token.
-        const COLUMNS: &str = "SELECT t.id, t.public_id, t.name, t.user_id, t.description,
-            t.created_at, t.expires_at, t.last_used_at, r.role
-            FROM tokens t INDEXED BY tokens_by_owner
-            LEFT JOIN token_roles r ON r.token_id = t.id";
         let mut stmt = match owner {
-            Some(_) => self.tx.prepare_cached(&format!(
-                "{COLUMNS} WHERE t.user_id = ?1 ORDER BY t.user_id, t.name, r.role"
-            ))?,
-            None => self.tx.prepare_cached(&format!(
-                "{COLUMNS} WHERE ?1 IS NULL ORDER BY t.user_id, t.name, r.role"
-            ))?,
+            Some(_) => self.tx.prepare_cached(TOKENS_OF_OWNER)?,
+            None => self.tx.prepare_cached(EVERY_TOKEN)?,
         };
         let mut rows = stmt.query([owner])?;
-        each_grouped(
-            &mut rows,
-            |row| row.get::<_, i64>(0),
-            |row| {
-                Ok(TokenRow {
-                    row_id: row.get(0)?,
-                    public_id: row.get(1)?,
-                    name: row.get(2)?,
-                    user_id: row.get(3)?,
-                    description: row.get(4)?,
-                    created_at: Timestamp(row.get(5)?),
-                    expires_at: Timestamp(row.get(6)?),
-                    last_used_at: row.get::<_, Option<i64>>(7)?.map(Timestamp),
-                })
-            },
-            8,
-            each,
-        )
+        while let Some(row) = rows.next()? {
+            let token = TokenRow {
+                row_id: row.get(0)?,
+                public_id: row.get(1)?,
+                name: row.get(2)?,
+                user_id: row.get(3)?,
+                description: row.get(4)?,
+                created_at: Timestamp(row.get(5)?),
+                expires_at: Timestamp(row.get(6)?),
+                last_used_at: row.get::<_, Option<i64>>(7)?.map(Timestamp),
+            };
+            if each(token, role_list(row.get(8)?))?.is_break() {
+                break;
+            }
+        }
+        Ok(())
     }
 }
+
+/// The listing of tokens with their roles, for one owner or for all.
+macro_rules! tokens_where {
+    ($tail:literal) => {
+        concat!(
+            "SELECT t.id, t.public_id, t.name, t.user_id, t.description,
+                    t.created_at, t.expires_at, t.last_used_at,
+                    (SELECT group_concat(role, ',' ORDER BY role) FROM token_roles
+                     WHERE token_id = t.id)
+             FROM tokens t INDEXED BY tokens_by_owner ",
+            $tail
+        )
+    };
+}
+
+pub(super) const TOKENS_OF_OWNER: &str = tokens_where!("WHERE t.user_id = ?1 ORDER BY t.name");
+pub(super) const EVERY_TOKEN: &str = tokens_where!("WHERE ?1 IS NULL ORDER BY t.user_id, t.name");

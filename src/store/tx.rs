@@ -52,35 +52,12 @@ impl Tx<'_> {
     }
 }
 
-/// Hands `each` one item per run of rows sharing a key, with the names in `role_column`
-/// of those rows gathered (a LEFT JOIN's missing role is none): one statement streams
-/// users or tokens with their roles, holding one item at a time.
-pub(super) fn each_grouped<K: PartialEq, T>(
-    rows: &mut rusqlite::Rows<'_>,
-    key: impl Fn(&rusqlite::Row<'_>) -> rusqlite::Result<K>,
-    item: impl Fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
-    role_column: usize,
-    each: &mut dyn FnMut(T, Vec<String>) -> Result<Flow>,
-) -> Result<()> {
-    let mut current: Option<(K, T, Vec<String>)> = None;
-    while let Some(row) = rows.next()? {
-        let k = key(row)?;
-        let role: Option<String> = row.get(role_column)?;
-        if let Some((_, _, roles)) = current.as_mut().filter(|(held, _, _)| *held == k) {
-            roles.extend(role);
-            continue;
-        }
-        if let Some((_, done, roles)) = current.take()
-            && each(done, roles)?.is_break()
-        {
-            return Ok(());
-        }
-        current = Some((k, item(row)?, role.into_iter().collect()));
-    }
-    if let Some((_, done, roles)) = current {
-        let _ = each(done, roles)?;
-    }
-    Ok(())
+/// Role names aggregated by `group_concat(role, ',' ORDER BY role)` (a role name holds
+/// no comma), as a list; none for a NULL.
+pub(super) fn role_list(joined: Option<String>) -> Vec<String> {
+    joined.map_or_else(Vec::new, |joined| {
+        joined.split(',').map(str::to_string).collect()
+    })
 }
 
 /// One role held by a user or a token, and who gave it when.

@@ -2,7 +2,7 @@
 
 use rusqlite::OptionalExtension;
 
-use super::tx::{RoleGrant, UserRow, each_grouped};
+use super::tx::{RoleGrant, UserRow, role_list};
 use super::{Flow, Tx};
 use crate::error::Result;
 use crate::time::Timestamp;
@@ -106,22 +106,18 @@ impl Tx<'_> {
         let (low, high) = id_range(prefix);
         Ok(if roles.is_empty() {
             self.tx
-                .prepare_cached("SELECT count(*) FROM users WHERE id >= ?1 AND id < ?2")?
+                .prepare_cached(COUNT_IN_RANGE)?
                 .query_row((&low, &high), |row| row.get(0))?
         } else {
             self.tx
-                .prepare_cached(
-                    "SELECT count(DISTINCT user_id) FROM user_roles INDEXED BY user_roles_by_role
-                     WHERE role IN (SELECT value FROM json_each(?3))
-                       AND user_id >= ?1 AND user_id < ?2",
-                )?
+                .prepare_cached(COUNT_WITH_ROLES)?
                 .query_row((&low, &high, json(roles)), |row| row.get(0))?
         })
     }
 
-    /// The first `limit` of those users by id, each with its roles, one at a time: one
-    /// statement, the users' key range (or the roles' index) then each user's roles by
-    /// their key, in order, so nothing is sorted.
+    /// The first `limit` of those users by id, each with its roles, one at a time: the
+    /// users' key (or, for roles, the roles' index) gives the order, so nothing is sorted,
+    /// and each user's roles come from their key, aggregated in order.
     pub fn each_user(
         &self,
         prefix: &str,
@@ -130,34 +126,24 @@ impl Tx<'_> {
         each: &mut dyn FnMut(UserRow, Vec<String>) -> Result<Flow>,
     ) -> Result<()> {
         let (low, high) = id_range(prefix);
-        const JOINED: &str = "SELECT u.id, u.created_at, u.created_by, ur.role FROM (
-                SELECT id, created_at, created_by FROM users WHERE {match} ORDER BY id LIMIT ?3
-            ) u LEFT JOIN user_roles ur ON ur.user_id = u.id ORDER BY u.id, ur.role";
-        let matching = if roles.is_empty() {
-            "id >= ?1 AND id < ?2 AND ?4 IS NULL"
-        } else {
-            "id IN (SELECT user_id FROM user_roles INDEXED BY user_roles_by_role
-                    WHERE role IN (SELECT value FROM json_each(?4))
-                      AND user_id >= ?1 AND user_id < ?2)"
-        };
         let filter = (!roles.is_empty()).then(|| json(roles));
-        let mut stmt = self
-            .tx
-            .prepare_cached(&JOINED.replace("{match}", matching))?;
+        let mut stmt = self.tx.prepare_cached(if roles.is_empty() {
+            USERS_IN_RANGE
+        } else {
+            USERS_WITH_ROLES
+        })?;
         let mut rows = stmt.query((&low, &high, limit, &filter))?;
-        each_grouped(
-            &mut rows,
-            |row| row.get::<_, String>(0),
-            |row| {
-                Ok(UserRow {
-                    id: row.get(0)?,
-                    created_at: Timestamp(row.get(1)?),
-                    created_by: row.get(2)?,
-                })
-            },
-            3,
-            each,
-        )
+        while let Some(row) = rows.next()? {
+            let user = UserRow {
+                id: row.get(0)?,
+                created_at: Timestamp(row.get(1)?),
+                created_by: row.get(2)?,
+            };
+            if each(user, role_list(row.get(3)?))?.is_break() {
+                break;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -170,3 +156,29 @@ fn id_range(prefix: &str) -> (String, String) {
 fn json(roles: &[String]) -> String {
     serde_json::json!(roles).to_string()
 }
+
+/// The listing of users with their roles, in an id range or holding any of some roles.
+macro_rules! users_where {
+    ($filter:literal) => {
+        concat!(
+            "SELECT id, created_at, created_by,
+                    (SELECT group_concat(role, ',' ORDER BY role) FROM user_roles
+                     WHERE user_id = users.id)
+             FROM users WHERE ",
+            $filter,
+            " ORDER BY id LIMIT ?3"
+        )
+    };
+}
+
+pub(super) const USERS_IN_RANGE: &str = users_where!("id >= ?1 AND id < ?2 AND ?4 IS NULL");
+pub(super) const USERS_WITH_ROLES: &str = users_where!(
+    "id IN (SELECT user_id FROM user_roles INDEXED BY user_roles_by_role
+            WHERE role IN (SELECT value FROM json_each(?4))
+              AND user_id >= ?1 AND user_id < ?2)"
+);
+
+pub(super) const COUNT_IN_RANGE: &str = "SELECT count(*) FROM users WHERE id >= ?1 AND id < ?2";
+pub(super) const COUNT_WITH_ROLES: &str =
+    "SELECT count(DISTINCT user_id) FROM user_roles INDEXED BY user_roles_by_role
+     WHERE role IN (SELECT value FROM json_each(?3)) AND user_id >= ?1 AND user_id < ?2";
