@@ -7,6 +7,7 @@ mod config;
 mod crash;
 mod hygiene;
 mod lifecycle;
+mod listing;
 mod output;
 mod role;
 mod safety;

@@ -236,7 +236,7 @@ pub struct Issued {
     pub expires_at: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Listed {
     pub id: String,
