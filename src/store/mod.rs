@@ -418,6 +418,10 @@ mod tests {
                 ],
             ),
             (audit::EVERY_EVENT, &["SCAN audit"]),
+            (
+                tokens::COUNT_LIVE,
+                &["tokens_by_owner_expiry (user_id=? AND expires_at>?)"],
+            ),
         ] {
             let plan = plan(sql);
             for step in uses {

@@ -61,10 +61,7 @@ impl Tx<'_> {
     ) -> Result<i64> {
         Ok(self
             .tx
-            .prepare_cached(
-                "SELECT count(*) FROM (SELECT 1 FROM tokens
-                 WHERE user_id = ?1 AND expires_at > ?2 AND id IS NOT ?3 LIMIT ?4)",
-            )?
+            .prepare_cached(COUNT_LIVE)?
             .query_row((owner, now, except, up_to), |row| row.get(0))?)
     }
 
@@ -214,3 +211,6 @@ macro_rules! tokens_where {
 
 pub(super) const TOKENS_OF_OWNER: &str = tokens_where!("WHERE t.user_id = ?1 ORDER BY t.name");
 pub(super) const EVERY_TOKEN: &str = tokens_where!("WHERE ?1 IS NULL ORDER BY t.user_id, t.name");
+
+pub(super) const COUNT_LIVE: &str = "SELECT count(*) FROM (SELECT 1 FROM tokens
+     WHERE user_id = ?1 AND expires_at > ?2 AND id IS NOT ?3 LIMIT ?4)";

@@ -471,7 +471,7 @@ fn db_info_describes_the_file() {
     env.ok(&["login", "--token", &token]);
     let info: Info = env.json(&["db", "info"]);
     assert_eq!(info.path, env.db().display().to_string());
-    assert_eq!(info.schema_version, 4);
+    assert_eq!(info.schema_version, 5);
     assert_eq!(info.journal_mode.as_deref(), Some("wal"));
     assert_eq!(info.size_bytes, fs::metadata(env.db()).unwrap().len());
     assert!(info.wal_bytes.is_some());
@@ -482,7 +482,7 @@ fn db_info_describes_the_file() {
     let text = env.ok(&["db", "info"]);
     assert!(
         text.starts_with(&format!(
-            "path: {}\nschema_version: 4\n",
+            "path: {}\nschema_version: 5\n",
             env.db().display()
         )),
         "{text}"
@@ -750,7 +750,7 @@ fn db_restore_swaps_in_a_backup_in_one_step_and_upgrades_an_old_one() {
         .sql()
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 4);
+    assert_eq!(version, 5);
     let tokens = fs::read_to_string(fixtures.join("schema-v1.tokens")).unwrap();
     let first = tokens.lines().next().unwrap();
     assert_eq!(env.run_stdin(first, &["token", "verify"]).code, 0);

@@ -5,7 +5,7 @@ use std::os::unix::fs::PermissionsExt;
 
 use crate::util::Env;
 
-const LATEST: i64 = 4;
+const LATEST: i64 = 5;
 
 fn mode(path: &std::path::Path) -> u32 {
     fs::metadata(path).unwrap().permissions().mode() & 0o777
