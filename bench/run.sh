@@ -168,6 +168,7 @@ q_tokens="SELECT t.public_id AS id, t.name AS token_name, t.user_id AS user_name
     t.expires_at > $now_sql AS active,
     (SELECT json_group_array(role) FROM (SELECT role FROM token_roles WHERE token_id = t.id ORDER BY role)) AS roles,
     t.created_at, t.expires_at, t.last_used_at FROM tokens t ORDER BY t.user_id, t.name"
+q_tokens=${q_tokens//$'\n'/ } # one line: hyperfine -N reads no $'...' quoting
 for size in tok1k tok100k big; do
     db="$work/$size.db"
     label="${size#tok}"
@@ -190,9 +191,11 @@ measure "osmo audit list -u user00005 (1M events)" "" -- "$osmo" --db "$wide" au
 q_users="SELECT u.id, u.created_at, u.created_by,
     (SELECT json_group_array(role) FROM (SELECT role FROM user_roles WHERE user_id = u.id ORDER BY role)) AS roles
     FROM users u ORDER BY u.id LIMIT 100000"
+q_users=${q_users//$'\n'/ }
 env_slow "sqlite3 -json: 100k users" "" -- sqlite3 -json -readonly "$wide" "$q_users"
 env_slow "osmo user list -c 100000 -t json" "sqlite3 -json: 100k users" \
     -- "$osmo" --db "$wide" user list -c 100000 -t json
+measure "osmo user list -r osmo-admin (1 of 100k)" "" -- "$osmo" --db "$wide" user list -r osmo-admin
 measure "osmo user list -r rare (50 of 100k)" "" -- "$osmo" --db "$wide" user list -r rare
 measure "osmo user list -p user0001 (10 of 100k)" "" -- "$osmo" --db "$wide" user list -p user0001
 "$osmo" --db "$wide" token set bench-set -u heavy >/dev/null

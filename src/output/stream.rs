@@ -12,8 +12,10 @@ use crate::validate;
 
 /// Rows a table reads before it fixes its column widths. A listing of up to this many rows
 /// looks exactly as if the whole table had been measured; past it, a longer cell pushes
-/// its row's later columns right instead of widening every row.
-pub const LOOK_AHEAD: usize = 1000;
+/// its row's later columns right instead of widening every row. A hundred rows is about
+/// a millisecond of reading, so the first line still shows at once (DESIGN §8: `| head -1`
+/// within 10 ms, process start included).
+pub const LOOK_AHEAD: usize = 100;
 
 /// Standard output, locked and buffered. A closed pipe (`| head -1`) ends the stream
 /// quietly: writes after it are dropped and `closed` says to stop producing rows.
@@ -21,6 +23,9 @@ pub struct Out {
     writer: BufWriter<StdoutLock<'static>>,
     escape: bool,
     closed: bool,
+    /// Nothing has gone out yet: the first text is flushed at once, so a reader sees the
+    /// first row before the buffer fills.
+    first: bool,
 }
 
 pub use crate::store::Flow;
@@ -28,10 +33,12 @@ pub use crate::store::Flow;
 impl Out {
     pub fn new(format: Format) -> Out {
         Out {
-            writer: BufWriter::with_capacity(64 << 10, io::stdout().lock()),
+            // Small enough that a closed pipe is noticed within a few dozen rows.
+            writer: BufWriter::with_capacity(8 << 10, io::stdout().lock()),
             // Text from outside never reaches a terminal raw (JSON escapes its own).
             escape: format == Format::Text,
             closed: false,
+            first: true,
         }
     }
 
@@ -39,12 +46,15 @@ impl Out {
         if self.closed {
             return Ok(Flow::Break(()));
         }
-        let written = if self.escape {
+        let mut written = if self.escape {
             self.writer
                 .write_all(validate::escape_hidden(text, true).as_bytes())
         } else {
             self.writer.write_all(text.as_bytes())
         };
+        if std::mem::take(&mut self.first) {
+            written = written.and_then(|()| self.writer.flush());
+        }
         self.check(written)
     }
 

@@ -201,8 +201,7 @@ macro_rules! tokens_where {
         concat!(
             "SELECT t.id, t.public_id, t.name, t.user_id, t.description,
                     t.created_at, t.expires_at, t.last_used_at,
-                    (SELECT group_concat(role, ',' ORDER BY role) FROM token_roles
-                     WHERE token_id = t.id)
+                    (SELECT group_concat(role, ',') FROM token_roles WHERE token_id = t.id)
              FROM tokens t INDEXED BY tokens_by_owner ",
             $tail
         )

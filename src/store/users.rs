@@ -162,8 +162,7 @@ macro_rules! users_where {
     ($filter:literal) => {
         concat!(
             "SELECT id, created_at, created_by,
-                    (SELECT group_concat(role, ',' ORDER BY role) FROM user_roles
-                     WHERE user_id = users.id)
+                    (SELECT group_concat(role, ',') FROM user_roles WHERE user_id = users.id)
              FROM users WHERE ",
             $filter,
             " ORDER BY id LIMIT ?3"
