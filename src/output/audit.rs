@@ -1,7 +1,7 @@
 //! Text and JSON for `audit list`, written as the events are read.
 
 use super::Format;
-use super::stream::{Flow, JsonArray, Out, Table};
+use super::stream::{Flow, Out, Table, json_list};
 use crate::audit::Event;
 use crate::error::Result;
 
@@ -12,12 +12,7 @@ pub fn events(
 ) -> Result<()> {
     let mut out = Out::new(format);
     match format {
-        Format::Json => {
-            let mut array = JsonArray::new(0);
-            list(&mut |event| array.push(&mut out, &event))?;
-            array.finish(&mut out)?;
-            out.put("\n")?;
-        }
+        Format::Json => json_list(&mut out, list)?,
         Format::Text => {
             let mut table = Table::new(["At (UTC)", "Actor", "Action", "Target", "Outcome"]);
             let mut any = false;

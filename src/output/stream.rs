@@ -122,6 +122,17 @@ impl JsonArray {
     }
 }
 
+/// A whole JSON document that is one array of what `list` hands over, streamed.
+pub fn json_list<T: Serialize>(
+    out: &mut Out,
+    list: impl FnOnce(&mut dyn FnMut(T) -> Result<Flow>) -> Result<()>,
+) -> Result<()> {
+    let mut array = JsonArray::new(0);
+    list(&mut |item| array.push(out, &item))?;
+    array.finish(out)?;
+    out.put("\n")
+}
+
 /// An OSMO-style table (left-aligned header, a rule of `=`, three spaces between columns,
 /// no borders) written row by row.
 pub struct Table<const N: usize> {

@@ -1,6 +1,6 @@
 //! Text for `token` and `apitoken` commands (seeds 000–002, 004).
 
-use super::stream::{Flow, JsonArray, Out, Table};
+use super::stream::{Flow, Out, Table, json_list};
 use super::{Format, Render, role_grants};
 use crate::error::Result;
 use crate::tokens::scan::Report;
@@ -54,12 +54,7 @@ pub fn token_list(
 ) -> Result<()> {
     let mut out = Out::new(format);
     match format {
-        Format::Json => {
-            let mut array = JsonArray::new(0);
-            list(&mut |token| array.push(&mut out, &token))?;
-            array.finish(&mut out)?;
-            out.put("\n")?;
-        }
+        Format::Json => json_list(&mut out, list)?,
         Format::Text if all => {
             let [a, b, c, d, e, f] = HEADERS;
             let table = Table::new(["User", a, b, c, d, e, f]);
