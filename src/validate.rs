@@ -124,6 +124,14 @@ fn is_format(c: char) -> bool {
     )
 }
 
+/// As `escape_hidden`, for an owned string: the same string back when nothing is hidden.
+pub fn escape_hidden_owned(text: String, keep_newlines: bool) -> String {
+    match escape_hidden(&text, keep_newlines) {
+        std::borrow::Cow::Borrowed(_) => text,
+        std::borrow::Cow::Owned(escaped) => escaped,
+    }
+}
+
 /// `text` with every hidden character (`is_hidden`) but newlines shown as an escape
 /// (`\u{1b}`), for text that reaches a terminal.
 pub fn escape_hidden(text: &str, keep_newlines: bool) -> std::borrow::Cow<'_, str> {

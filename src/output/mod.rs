@@ -9,7 +9,6 @@ pub mod stream;
 pub mod token;
 pub mod user;
 
-use std::borrow::Cow;
 use std::io::{self, Write};
 
 use serde::Serialize;
@@ -37,10 +36,7 @@ pub fn emit<T: Render>(format: Format, value: &T) -> Result<()> {
         Format::Text => {
             let mut out = String::new();
             value.text(&mut out);
-            match validate::escape_hidden(&out, true) {
-                Cow::Borrowed(_) => out,
-                Cow::Owned(escaped) => escaped,
-            }
+            validate::escape_hidden_owned(out, true)
         }
         Format::Json => serde_json::to_string_pretty(value)
             .map_err(|err| Error::Internal(format!("cannot write JSON: {err}")))?,

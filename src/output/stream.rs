@@ -212,10 +212,7 @@ const GAP: usize = 3;
 
 /// A cell is one line: a newline from old or outside data must not forge a row.
 fn escaped<const N: usize>(row: [String; N]) -> [String; N] {
-    row.map(|cell| match validate::escape_hidden(&cell, false) {
-        std::borrow::Cow::Borrowed(_) => cell,
-        std::borrow::Cow::Owned(escaped) => escaped,
-    })
+    row.map(|cell| validate::escape_hidden_owned(cell, false))
 }
 
 fn width(text: &str) -> usize {

@@ -221,11 +221,6 @@ impl Store {
         &self.warnings
     }
 
-    /// Whether the database can only be read (DESIGN §7, read-only media).
-    pub fn is_read_only(&self) -> bool {
-        self.read_only
-    }
-
     /// Runs `f` in one read transaction: everything it reads comes from one snapshot.
     pub fn read<T>(&mut self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
         self.transaction(TransactionBehavior::Deferred, f)
