@@ -69,30 +69,11 @@ fn suggestions(name: &str, known: &[String]) -> Vec<String> {
     let limit = (name.chars().count() / 3).clamp(1, 3);
     let mut close: Vec<(usize, &String)> = known
         .iter()
-        .map(|k| (edit_distance(name, k), k))
+        .map(|k| (strsim::levenshtein(name, k), k))
         .filter(|(d, _)| *d <= limit)
         .collect();
     close.sort();
     close.into_iter().take(3).map(|(_, k)| k.clone()).collect()
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let above = row[j + 1];
-            row[j + 1] = if ca == *cb {
-                diagonal
-            } else {
-                1 + diagonal.min(above).min(row[j])
-            };
-            diagonal = above;
-        }
-    }
-    row[b.len()]
 }
 
 pub fn list(store: &mut Store, caller: &Caller) -> Result<RoleList> {
@@ -175,12 +156,5 @@ mod tests {
         assert_eq!(suggestions("osmo-bakend", &known), vec!["osmo-backend"]);
         assert_eq!(suggestions("osmo-usr", &known), vec!["osmo-user"]);
         assert!(suggestions("zzz", &known).is_empty());
-    }
-
-    #[test]
-    fn edit_distances() {
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
-        assert_eq!(edit_distance("", "abc"), 3);
-        assert_eq!(edit_distance("same", "same"), 0);
     }
 }
