@@ -18,7 +18,7 @@ use std::time::Instant;
 
 use osmo_local::identity::{self, Presented};
 use osmo_local::settings::{self, Settings};
-use osmo_local::store::{NewEvent, NewTokenRow, RoleGrant, Store};
+use osmo_local::store::{Create, NewEvent, NewTokenRow, RoleGrant, Store};
 use osmo_local::time::{self, Expiry, Timestamp};
 use osmo_local::tokens::format::{self as token, Token};
 use osmo_local::tokens::{self, Announce, NewToken};
@@ -41,7 +41,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let (audit_count, heavy_count, rare_count) = (count(0)?, count(1)?, count(2)?);
     let started = Instant::now();
     let now = time::now();
-    let mut store = setup::open(Path::new(db), now)?;
+    let (mut store, _) = setup::open(Path::new(db), Create::File, now)?;
     let settings = Settings::load(&mut store)?;
     let caller = identity::resolve(&mut store, &settings, &Presented::Nothing, now)?;
     settings::set(&mut store, &caller, "max-tokens-per-user", "1000000", now)?;

@@ -6,9 +6,12 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// Invalid input or usage (exit 2, HTTP 400).
+    /// Invalid input (exit 2, HTTP 400).
     #[error("{0}")]
     Invalid(String),
+    /// A command line the argument parser refused (exit 2, HTTP 400, code `usage`).
+    #[error("{0}")]
+    Usage(String),
     /// The caller may not do this (exit 3, HTTP 403).
     #[error("permission denied (403): {0}")]
     Forbidden(String),
@@ -77,7 +80,7 @@ impl ExitStatus {
 impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Invalid(_) => 2,
+            Error::Invalid(_) | Error::Usage(_) => 2,
             Error::Forbidden(_) => 3,
             Error::NotFound(_) => 4,
             Error::Conflict(_) => 5,
@@ -105,6 +108,9 @@ impl Error {
 
     /// A stable, machine-readable name for the error class.
     pub fn code(&self) -> &'static str {
+        if let Error::Usage(_) = self {
+            return "usage";
+        }
         match self.exit_code() {
             2 => "invalid_input",
             3 => "permission_denied",

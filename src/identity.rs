@@ -3,7 +3,7 @@
 use crate::access::{ADMIN, Caller, CallerToken, Login};
 use crate::audit::Action;
 use crate::error::{Error, Result};
-use crate::sessions::{self, Entry};
+use crate::sessions::{self, Held};
 use crate::settings::Settings;
 use crate::store::Store;
 use crate::time::Timestamp;
@@ -11,10 +11,10 @@ use crate::tokens::{self, Verified};
 
 /// The credential a command was started with, in the order of DESIGN §2.
 pub enum Presented {
-    /// From `$OSMO_TOKEN` or `$OSMO_TOKEN_FILE`.
-    Token(String),
+    /// From `$OSMO_TOKEN` or `$OSMO_TOKEN_FILE`; `source` names which, for messages.
+    Token { text: String, source: String },
     /// This database's entry in the session file.
-    Session(Entry),
+    Session(Held),
     /// Nothing: the local operator, if operator access is on.
     Nothing,
 }
@@ -43,18 +43,36 @@ pub fn resolve(
     now: i64,
 ) -> Result<Caller> {
     match presented {
-        Presented::Token(text) => {
+        Presented::Token { text, source } => {
             match tokens::authenticate(store, text, Action::Authenticate, now)? {
                 Ok(verified) => Ok(caller_from(verified, Login::Token, None)),
-                Err(rejection) => Err(sessions::invalid_token(rejection)),
+                Err(rejection) => Err(sessions::invalid_token_in(rejection, source)),
             }
         }
-        Presented::Session(entry) => {
-            let resumed = sessions::resume(store, settings, entry, now)?;
+        Presented::Session(held) => {
+            let resumed = sessions::resume(store, settings, held, now)?;
             Ok(caller_from(resumed.token, Login::Session, resumed.url))
         }
         Presented::Nothing => operator(store, settings),
     }
+}
+
+/// Who is calling, read only: nothing refreshed or recorded, for shell completion, which
+/// asks on every TAB. `None` when the credential does not check out.
+pub fn peek(
+    store: &mut Store,
+    settings: &Settings,
+    presented: &Presented,
+    now: i64,
+) -> Result<Option<Caller>> {
+    Ok(match presented {
+        Presented::Token { text, .. } => tokens::check(store, text, now)?
+            .ok()
+            .map(|verified| caller_from(verified, Login::Token, None)),
+        Presented::Session(held) => sessions::peek(store, settings, &held.entry, now)?
+            .map(|resumed| caller_from(resumed.token, Login::Session, resumed.url)),
+        Presented::Nothing => operator(store, settings).ok(),
+    })
 }
 
 fn operator(store: &mut Store, settings: &Settings) -> Result<Caller> {

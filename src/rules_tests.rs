@@ -100,7 +100,7 @@ fn new_tokens_are_narrowed_to_the_owner_and_to_the_callers_token() {
     ));
     assert_eq!(
         (lacking.exit_code(), lacking.to_string()),
-        (2, "User plain does not have role osmo-admin".into())
+        (2, "User plain does not have role osmo-admin.".into())
     );
     users::update(&mut store, &operator, "plain", &[], &strings(&[USER]), NOW).unwrap();
     let none = refused(issue(
@@ -190,13 +190,18 @@ fn tokens_and_sessions_expire_at_the_instant_given() {
     assert_eq!(expired.unwrap_err(), Rejection::Expired);
 
     let session = crate::sessions::login(&mut store, &token, None, NOW).unwrap();
-    let entry = crate::sessions::Entry {
-        session_id: session.session_id,
-        secret: session.secret.reveal().to_string(),
-        user_name: "admin".into(),
-        url: None,
+    let held = crate::sessions::Held {
+        entry: crate::sessions::Entry {
+            session_id: session.session_id,
+            secret: session.secret.reveal().to_string(),
+            user_name: "admin".into(),
+            url: None,
+            ended: None,
+        },
+        file: None,
+        key: String::new(),
     };
-    let resume = |store: &mut Store, at| crate::sessions::resume(store, &settings, &entry, at);
+    let resume = |store: &mut Store, at| crate::sessions::resume(store, &settings, &held, at);
     assert!(resume(&mut store, NOW + 3600).is_ok());
     // Idle for longer than session-idle-timeout (12h), though the token lives on.
     let idle = refused(resume(&mut store, NOW + 3600 + 13 * 3600));

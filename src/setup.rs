@@ -5,7 +5,7 @@ use std::path::Path;
 
 use crate::access::DEFAULT_ADMIN;
 use crate::error::Result;
-use crate::store::Store;
+use crate::store::{Create, Store};
 use crate::users;
 
 /// `osmo init`: the database made and its first admin.
@@ -15,15 +15,16 @@ pub struct Initialized {
     pub admin: String,
 }
 
-/// Opens the database at `path`, creating it on first use with the admin `admin`.
-pub fn open(path: &Path, now: i64) -> Result<Store> {
-    Ok(open_as(path, DEFAULT_ADMIN, now)?.0)
+/// Opens the database at `path`, creating it (as `create` allows) on first use with the
+/// admin `admin`. Returns whether this call created it.
+pub fn open(path: &Path, create: Create, now: i64) -> Result<(Store, bool)> {
+    open_as(path, create, DEFAULT_ADMIN, now)
 }
 
-/// Opens the database, creating it on first use with `admin` as its first admin.
-/// Returns whether this call created it.
-pub fn open_as(path: &Path, admin: &str, now: i64) -> Result<(Store, bool)> {
-    Store::open(path, &|tx| users::bootstrap(tx, admin, now))
+/// Opens the database, creating it (as `create` allows) on first use with `admin` as its
+/// first admin. Returns whether this call created it.
+pub fn open_as(path: &Path, create: Create, admin: &str, now: i64) -> Result<(Store, bool)> {
+    Store::open(path, create, &|tx| users::bootstrap(tx, admin, now))
 }
 
 /// A new database in memory with the admin `admin`, for tests of the rules.

@@ -8,8 +8,8 @@ use clap::Subcommand;
 pub enum DbCommand {
     /// Show where the database is and what it holds (admin only).
     #[command(
-        long_about = "Show where the database is and what it holds (admin only).\n\n\
-        Ex. osmo db info -t json"
+        after_help = "Ex. osmo db info -t json",
+        after_long_help = "Ex. osmo db info -t json"
     )]
     Info,
     /// Check the file and osmo's rules: exit 0 if sound, 1 if not.
@@ -17,15 +17,17 @@ pub enum DbCommand {
         long_about = "Check the file and osmo's rules: exit 0 if sound, 1 if not.\n\n\
         Runs SQLite's integrity and foreign-key checks, then osmo's own: every token has a role,\n\
         every token role is held by its owner, someone holds osmo-admin, the operator-user\n\
-        exists. Works on a read-only database. Anyone may run it; only an admin sees names.\n\n\
-        Ex. osmo db check"
+        exists. Works on a read-only database. Anyone may run it; only an admin sees names.",
+        after_help = "Ex. osmo db check",
+        after_long_help = "Ex. osmo db check"
     )]
     Check,
     /// Write a consistent copy of the database while it is in use (admin only).
     #[command(
         long_about = "Write a consistent copy of the database while it is in use (admin only).\n\n\
-        The copy is a new file of mode 0600 that passes `osmo db check`.\n\n\
-        Ex. osmo db backup /backups/osmo-$(date +%F).db"
+        The copy is a new file of mode 0600 that passes `osmo db check`.",
+        after_help = "Ex. osmo db backup /backups/osmo-$(date +%F).db",
+        after_long_help = "Ex. osmo db backup /backups/osmo-$(date +%F).db"
     )]
     Backup {
         /// Where to write the copy.
@@ -38,8 +40,9 @@ pub enum DbCommand {
     #[command(
         long_about = "Replace the database's contents with a backup's (admin only).\n\n\
         The backup must be an osmo database of this or an older schema that passes\n\
-        `osmo db check`; it replaces the live contents in one step, and every session ends.\n\n\
-        Ex. osmo db restore /backups/osmo-2026-11-01.db --force"
+        `osmo db check`; it replaces the live contents in one step, and every session ends.",
+        after_help = "Ex. osmo db restore /backups/osmo-2026-11-01.db --force",
+        after_long_help = "Ex. osmo db restore /backups/osmo-2026-11-01.db --force"
     )]
     Restore {
         /// The backup to restore.

@@ -93,7 +93,8 @@ impl Attempt {
             Command::Init { .. }
             | Command::Login { .. }
             | Command::Logout
-            | Command::Completion { .. } => None,
+            | Command::Completion { .. }
+            | Command::Man => None,
         }
     }
 

@@ -10,21 +10,20 @@ mod session;
 mod token;
 mod user;
 
-use std::env;
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use crate::access::Caller;
+use crate::access::{Caller, DEFAULT_ADMIN};
 use crate::cli::{AuditCommand, Cli, Command, Global, ProfileCommand, TokenCommand};
 use crate::error::{Error, ExitStatus, Result};
 use crate::identity::{self, Presented};
+use crate::invocation::{self, Location, env_token, session_file_path};
 use crate::output::{self, Format};
-use crate::sessions::{self, SessionFile};
 use crate::settings::Settings;
-use crate::store::{self, Store};
+use crate::store::{Create, Store};
 use crate::time::{self, Timestamp};
 use crate::tokens::{self, input as token_input};
-use crate::{setup, validate};
+use crate::{completion, setup, validate};
 
 use attempt::Attempt;
 
@@ -41,10 +40,17 @@ pub struct Ctx {
 impl Ctx {
     /// Opens the database and resolves the caller (DESIGN §2).
     fn open(global: &Global, now: i64) -> Result<Ctx> {
-        let path = db_path(global)?;
-        let mut store = open_store(&path, now)?;
+        let location = Location::of(global.db.as_deref())?;
+        // A token is a claim about an existing database: never make one up for it.
+        let create = if invocation::token_given() {
+            Create::Never
+        } else {
+            location.create()
+        };
+        let mut store = open_store(&location, create, global.format_type, now)?;
         let settings = Settings::load(&mut store)?;
-        let caller = identity::resolve(&mut store, &settings, &presented(&path)?, now)?;
+        let presented = presented(&location.path)?;
+        let caller = identity::resolve(&mut store, &settings, &presented, now)?;
         if let Some(token) = &caller.token {
             warn_if_expiring(&token.name, token.expires_at, now);
         }
@@ -83,66 +89,38 @@ impl Ctx {
     }
 }
 
-/// Opens the database and prints what it found worth a warning (a file others may write).
-fn open_store(path: &Path, now: i64) -> Result<Store> {
-    let store = setup::open(path, now)?;
+/// Opens the database and prints what it found worth a warning (a file others may
+/// write), and, when it was just created, where and with which admin, so that a
+/// mistyped path is noticed (not under `-t json`, where stderr holds only warnings and
+/// errors).
+fn open_store(location: &Location, create: Create, format: Format, now: i64) -> Result<Store> {
+    let (store, created) = setup::open(&location.path, create, now)?;
     for warning in store.warnings() {
         output::warn(warning);
+    }
+    if created && format == Format::Text {
+        output::note(&format!(
+            "created database {} (admin user: {DEFAULT_ADMIN})",
+            location.path.display()
+        ));
     }
     Ok(store)
 }
 
-/// The credential this process was started with: `$OSMO_TOKEN`, `$OSMO_TOKEN_FILE`, or
-/// this database's login session. A variable that is set never falls through to the next
-/// source, even when it is empty: `OSMO_TOKEN="$UNSET"` must not act as the operator.
+/// The credential this process was started with, its warnings printed.
 fn presented(db: &Path) -> Result<Presented> {
-    if let Some(token) = env_token() {
-        if token.is_empty() {
-            return Err(Error::Unauthenticated(
-                "OSMO_TOKEN is set but empty: set it to a token, or unset it.".into(),
-            ));
-        }
-        return Ok(Presented::Token(token));
-    }
-    if let Some(file) = env::var_os("OSMO_TOKEN_FILE") {
-        if file.is_empty() {
-            return Err(Error::invalid(
-                "OSMO_TOKEN_FILE is set but empty: set it to a file holding a token, or unset it.",
-            ));
-        }
-        return Ok(Presented::Token(read_token_file(Path::new(&file))?));
-    }
-    let file = SessionFile::load(&session_file_path()?)?;
-    if let Some(warning) = file.warning() {
-        output::warn(warning);
-    }
-    Ok(match file.get(&sessions::database_key(db)) {
-        Some(entry) => Presented::Session(entry.clone()),
-        None => Presented::Nothing,
-    })
-}
-
-/// `$OSMO_TOKEN`, trimmed: `Some("")` when it is set but blank. A value that is not UTF-8
-/// is still a token (a malformed one), so it cannot fall through to the next identity.
-fn env_token() -> Option<String> {
-    env::var_os("OSMO_TOKEN").map(|raw| raw.to_string_lossy().trim().to_string())
-}
-
-fn session_file_path() -> Result<PathBuf> {
-    let dir = env::var_os("OSMO_CONFIG_FILE_DIR").filter(|d| !d.is_empty());
-    sessions::default_path(dir.as_deref().map(Path::new))
+    let mut warnings = Vec::new();
+    let presented = invocation::presented(db, &mut warnings);
+    warnings.iter().for_each(|w| output::warn(w));
+    presented
 }
 
 /// A token from a file, or from standard input when the file is `-`.
 fn read_token_file(path: &Path) -> Result<String> {
-    if path == Path::new("-") {
-        return token_input::read_stream(&mut std::io::stdin().lock(), "standard input");
-    }
-    let read = token_input::read_file(&store::expand_home(path))?;
-    if let Some(warning) = &read.warning {
-        output::warn(warning);
-    }
-    Ok(read.token)
+    let mut warnings = Vec::new();
+    let token = invocation::read_token_file(path, &mut warnings);
+    warnings.iter().for_each(|w| output::warn(w));
+    token
 }
 
 /// One line of standard input; on a terminal, there is nothing to read, so say how.
@@ -166,13 +144,6 @@ fn warn_if_expiring(name: &str, expires_at: Timestamp, now: i64) {
     }
 }
 
-fn db_path(global: &Global) -> Result<PathBuf> {
-    match &global.db {
-        Some(path) => Ok(store::expand_home(path)),
-        None => store::default_path(),
-    }
-}
-
 /// Runs the command line to its exit status: success, or a "no" that is the command's
 /// answer (`token verify` of a bad token). Failures are the `Err`.
 pub fn run(cli: Cli) -> Result<ExitStatus> {
@@ -181,9 +152,12 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
     let done = |result: Result<()>| result.map(|()| ExitStatus::Success);
     match cli.command {
         Command::Init { admin } => done(init(global, &admin)),
+        Command::Man => {
+            output::bytes(&crate::cli::man::page(crate::cli::command())?)?;
+            Ok(ExitStatus::Success)
+        }
         Command::Completion { shell } => {
-            let mut cmd = <Cli as clap::CommandFactory>::command();
-            clap_complete::generate(shell, &mut cmd, "osmo", &mut std::io::stdout());
+            output::bytes(&completion::script(shell)?)?;
             Ok(ExitStatus::Success)
         }
         Command::Login {
@@ -221,15 +195,16 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
 
 fn init(global: &Global, admin: &str) -> Result<()> {
     validate::user_id(admin)?;
-    let path = db_path(global)?;
-    let in_use = std::fs::metadata(&path).is_ok_and(|meta| meta.is_dir() || meta.len() > 0);
+    let location = Location::of(global.db.as_deref())?;
+    let path = &location.path;
+    let in_use = std::fs::metadata(path).is_ok_and(|meta| meta.is_dir() || meta.len() > 0);
     if in_use {
         return Err(Error::conflict(format!(
-            "{} already exists; nothing was changed.",
+            "{} already exists; nothing was changed. To make another database, pass --db PATH (or set OSMO_DB) with a new path.",
             path.display()
         )));
     }
-    let (store, created) = setup::open_as(&path, admin, time::now())?;
+    let (store, created) = setup::open_as(path, location.create(), admin, time::now())?;
     for warning in store.warnings() {
         output::warn(warning);
     }

@@ -3,12 +3,13 @@
 use std::io::IsTerminal;
 use std::path::Path;
 
-use super::{Ctx, db_path, open_store, read_stdin_token, read_token_file, session_file_path};
+use super::{Ctx, Location, open_store, read_stdin_token, read_token_file, session_file_path};
 use crate::cli::Global;
 use crate::error::{Error, Result};
 use crate::identity::Profile;
 use crate::output::emit;
 use crate::sessions::{self, Entry, LoginSummary, LogoutSummary, SessionFile};
+use crate::store::Create;
 use crate::{time, validate};
 
 pub fn login(
@@ -38,8 +39,10 @@ pub fn login(
         (None, None) => read_stdin_token()?,
     };
     let now = time::now();
-    let path = db_path(global)?;
-    let mut store = open_store(&path, now)?;
+    let location = Location::of(global.db.as_deref())?;
+    let path = location.path.clone();
+    // A login is to a database that exists; a mistyped --db must not become a new one.
+    let mut store = open_store(&location, Create::Never, global.format_type, now)?;
     let session_path = session_file_path()?;
     // Read the session file first, so a damaged one stops us before a session is opened,
     // and hold its lock until the new session is written, so a parallel login's is kept.
@@ -57,6 +60,7 @@ pub fn login(
             secret: logged_in.secret.reveal().to_string(),
             user_name: logged_in.user_name.clone(),
             url: url.map(str::to_string),
+            ended: None,
         },
     );
     if let Err(err) = file.save(&lock) {
@@ -75,9 +79,10 @@ pub fn login(
 }
 
 pub fn logout(global: &Global) -> Result<()> {
-    let path = db_path(global)?;
+    let location = Location::of(global.db.as_deref())?;
+    let path = &location.path;
     let session_path = session_file_path()?;
-    let key = sessions::database_key(&path);
+    let key = sessions::database_key(path);
     // Only a file that holds a session for this database is worth its lock.
     let entry = match SessionFile::load(&session_path)?.get(&key) {
         None => None,
@@ -88,7 +93,8 @@ pub fn logout(global: &Global) -> Result<()> {
             if let Some(entry) = &entry {
                 // Never create a database just to log out of it.
                 if path.exists() {
-                    let mut store = open_store(&path, time::now())?;
+                    let mut store =
+                        open_store(&location, Create::Never, global.format_type, time::now())?;
                     sessions::end(&mut store, &entry.session_id)?;
                 }
                 file.save(&lock)?;

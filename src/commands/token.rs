@@ -3,13 +3,14 @@
 use std::path::{Path, PathBuf};
 
 use super::{
-    Ctx, confirm, db_path, env_token, read_stdin_token, read_token_file, warn_if_expiring,
+    Ctx, Location, confirm, env_token, read_stdin_token, read_token_file, warn_if_expiring,
 };
 use crate::cli::{ApitokenCommand, ExpiryArgs, Global, TokenCommand};
 use crate::error::{Error, ExitStatus, Result};
 use crate::output::{self, Format, emit};
 use crate::sessions;
 use crate::setup;
+use crate::store::Create;
 use crate::time::{self, Expiry, Span};
 use crate::tokens::{self, Announce, Invalid, ListFilter, NewToken, scan};
 
@@ -208,7 +209,8 @@ pub fn verify(global: &Global, token_file: Option<&Path>, roles: &[String]) -> R
         },
     };
     let now = time::now();
-    let mut store = setup::open(&db_path(global)?, now)?;
+    let location = Location::of(global.db.as_deref())?;
+    let (mut store, _) = setup::open(&location.path, Create::Never, now)?;
     match tokens::verify(&mut store, &presented, roles, now)? {
         Ok(valid) => {
             warn_if_expiring(&valid.token_name, valid.expires_at, now);

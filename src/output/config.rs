@@ -24,7 +24,7 @@ impl Render for Setting {
 
 impl Render for SettingChanged {
     fn text(&self, out: &mut String) {
-        out.push_str(&format!("Setting {} set to {}\n", self.0.key, self.0.value));
+        out.push_str(&format!("{} set to {}\n", self.0.key, self.0.value));
     }
 }
 

@@ -44,11 +44,14 @@ pub fn emit<T: Render>(format: Format, value: &T) -> Result<()> {
     if !doc.ends_with('\n') {
         doc.push('\n');
     }
+    bytes(doc.as_bytes())
+}
+
+/// Writes `bytes` to stdout as they are (a completion script, the manual page). A
+/// closed pipe (`osmo completion bash | head -1`) is not an error.
+pub fn bytes(bytes: &[u8]) -> Result<()> {
     let mut stdout = io::stdout().lock();
-    match stdout
-        .write_all(doc.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
         Err(err) if err.kind() != io::ErrorKind::BrokenPipe => Err(err.into()),
         _ => Ok(()),
     }
@@ -83,6 +86,15 @@ pub fn error(format: Format, err: &Error) {
         }
     };
     let _ = io::stderr().write_all(text.as_bytes());
+}
+
+/// `note: ...` on stderr: something the user should notice that is not a problem.
+pub fn note(message: &str) {
+    let _ = writeln!(
+        io::stderr(),
+        "note: {}",
+        validate::escape_hidden(message, false)
+    );
 }
 
 pub fn warn(message: &str) {

@@ -139,14 +139,24 @@ pub struct Table<const N: usize> {
     headers: [&'static str; N],
     waiting: Vec<[String; N]>,
     widths: Option<[usize; N]>,
+    /// The terminal's width, when the table goes to one: long cells are cut to fit.
+    limit: Option<usize>,
 }
 
 impl<const N: usize> Table<N> {
+    /// A table for stdout: fitted to the terminal's width when stdout is a terminal,
+    /// never cut when it is a pipe or a file (DESIGN §6).
     pub fn new(headers: [&'static str; N]) -> Table<N> {
+        Table::fitted(headers, terminal_width())
+    }
+
+    /// A table cut to fit `limit` columns, or never cut.
+    pub fn fitted(headers: [&'static str; N], limit: Option<usize>) -> Table<N> {
         Table {
             headers,
             waiting: Vec::new(),
             widths: None,
+            limit,
         }
     }
 
@@ -154,7 +164,7 @@ impl<const N: usize> Table<N> {
     pub fn push(&mut self, out: &mut Out, row: [String; N]) -> Result<Flow> {
         let row = escaped(row);
         match self.widths {
-            Some(widths) => out.write(&line(&widths, &row)),
+            Some(widths) => out.write(&line(&widths, &self.cut(row))),
             None => {
                 self.waiting.push(row);
                 if self.waiting.len() < LOOK_AHEAD {
@@ -174,7 +184,16 @@ impl<const N: usize> Table<N> {
 
     /// A whole table at once, measured on all its rows (small listings).
     pub fn render(headers: [&'static str; N], rows: Vec<[String; N]>) -> String {
-        let mut table = Table::new(headers);
+        Table::render_fitted(headers, rows, terminal_width())
+    }
+
+    /// `render`, cut to fit `limit` columns, or never cut.
+    pub fn render_fitted(
+        headers: [&'static str; N],
+        rows: Vec<[String; N]>,
+        limit: Option<usize>,
+    ) -> String {
+        let mut table = Table::fitted(headers, limit);
         for row in rows {
             table.waiting.push(escaped(row));
         }
@@ -189,15 +208,32 @@ impl<const N: usize> Table<N> {
                 *w = (*w).max(width(cell));
             }
         }
+        if let Some(limit) = self.limit {
+            fit(&mut widths, &self.headers, limit);
+        }
         self.widths = Some(widths);
-        let mut text = line(&widths, &self.headers.map(str::to_string));
+        let mut text = line(&widths, &self.cut(self.headers.map(str::to_string)));
         let total = widths.iter().sum::<usize>() + GAP * N.saturating_sub(1);
         text.push_str(&"=".repeat(total));
         text.push('\n');
-        for row in self.waiting.drain(..) {
-            text.push_str(&line(&widths, &row));
+        for row in std::mem::take(&mut self.waiting) {
+            text.push_str(&line(&widths, &self.cut(row)));
         }
         text
+    }
+
+    /// On a terminal, each cell cut to its column's width with `…`.
+    fn cut(&self, row: [String; N]) -> [String; N] {
+        match (self.limit, self.widths) {
+            (Some(_), Some(widths)) => {
+                let mut i = 0;
+                row.map(|cell| {
+                    i += 1;
+                    cut(cell, widths[i - 1])
+                })
+            }
+            _ => row,
+        }
     }
 
     pub fn finish(mut self, out: &mut Out) -> Result<()> {
@@ -209,6 +245,71 @@ impl<const N: usize> Table<N> {
 }
 
 const GAP: usize = 3;
+
+/// Columns are not cut below their header, nor below this.
+const MIN_COLUMN: usize = 8;
+
+/// The width of the terminal stdout is, if it is one: `$COLUMNS`, else the terminal's.
+fn terminal_width() -> Option<usize> {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() {
+        return None;
+    }
+    let columns = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse().ok());
+    columns.filter(|c| *c > 0).or_else(|| {
+        let mut size = libc::winsize {
+            ws_row: 0,
+            ws_col: 0,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
+        // SAFETY: TIOCGWINSZ writes one `winsize` through the pointer, which outlives the call.
+        let ok = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut size) } == 0;
+        (ok && size.ws_col > 0).then_some(usize::from(size.ws_col))
+    })
+}
+
+/// Narrows `widths` until the table fits `limit`: the Description column first, then
+/// the widest, none below its header or `MIN_COLUMN`.
+fn fit<const N: usize>(widths: &mut [usize; N], headers: &[&str; N], limit: usize) {
+    let floor = |i: usize| width(headers[i]).max(MIN_COLUMN).min(widths[i]);
+    let floors: Vec<usize> = (0..N).map(floor).collect();
+    let total = |widths: &[usize; N]| widths.iter().sum::<usize>() + GAP * N.saturating_sub(1);
+    if let Some(d) = headers.iter().position(|h| *h == "Description") {
+        let excess = total(widths).saturating_sub(limit);
+        widths[d] -= excess.min(widths[d] - floors[d]);
+    }
+    while total(widths) > limit {
+        let widest = (0..N)
+            .filter(|&i| widths[i] > floors[i])
+            .max_by_key(|&i| (widths[i], std::cmp::Reverse(i)));
+        match widest {
+            Some(i) => widths[i] -= 1,
+            None => break,
+        }
+    }
+}
+
+/// `text` cut to `max` columns, its last one `…`, when it is wider.
+fn cut(text: String, max: usize) -> String {
+    if width(&text) <= max {
+        return text;
+    }
+    let mut kept = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if used + w + 1 > max {
+            break;
+        }
+        kept.push(c);
+        used += w;
+    }
+    kept.push('…');
+    kept
+}
 
 /// A cell is one line: a newline from old or outside data must not forge a row.
 fn escaped<const N: usize>(row: [String; N]) -> [String; N] {

@@ -20,6 +20,9 @@ pub struct Entry {
     pub secret: String,
     pub user_name: String,
     pub url: Option<String>,
+    /// Why the session ended, once a command found it so: later commands repeat it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended: Option<String>,
 }
 
 /// The session file: one login per database, keyed by the database's full path.
@@ -162,6 +165,24 @@ impl SessionFile {
             let _ = fs::remove_file(&tmp);
         }
         Ok(written?)
+    }
+}
+
+/// Keeps the reason an entry's session ended in the session file at `path`, if the entry
+/// under `key` is still that session. Best effort: a file that cannot be written keeps
+/// nothing, and the next command finds its own reason.
+pub(super) fn mark_ended(path: &Path, key: &str, session_id: &str, reason: &str) {
+    let Ok(lock) = SessionFile::lock(path) else {
+        return;
+    };
+    let Ok(mut file) = SessionFile::load(path) else {
+        return;
+    };
+    if let Some(entry) = file.sessions.get_mut(key)
+        && entry.session_id == session_id
+    {
+        entry.ended = Some(reason.to_string());
+        let _ = file.save(&lock);
     }
 }
 

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags};
 
+use super::Create;
 use crate::error::{Error, Result};
 
 /// The database path: `--db`/`$OSMO_DB` (already merged by clap), else the data dir.
@@ -67,14 +68,28 @@ pub(super) fn open_to_others(path: &Path) -> Vec<String> {
         .collect()
 }
 
-/// Creates the database file (0600) and any missing folders (0700) before SQLite opens it.
-pub(super) fn create_private(path: &Path) -> std::io::Result<()> {
+/// Creates the database file (0600) before SQLite opens it, and, where `create` allows,
+/// its missing folders (0700). Another process creating it meanwhile is fine.
+pub(super) fn create_private(path: &Path, create: Create) -> Result<()> {
+    let shown = path.display();
     let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
-    if let Some(parent) = parent.filter(|p| !p.exists()) {
-        DirBuilder::new()
+    let missing = parent.filter(|p| !p.exists());
+    match (create, missing) {
+        (Create::Never, _) => {
+            return Err(Error::Database(format!("no osmo database at {shown}")));
+        }
+        (Create::File, Some(folder)) => {
+            return Err(Error::Database(format!(
+                "Cannot create database {shown}: folder {} does not exist (check --db or OSMO_DB, or create the folder first)",
+                folder.display()
+            )));
+        }
+        (Create::WithFolders, Some(folder)) => DirBuilder::new()
             .recursive(true)
             .mode(0o700)
-            .create(parent)?;
+            .create(folder)
+            .map_err(|err| Error::Database(format!("Cannot create database {shown}: {err}")))?,
+        (_, None) => {}
     }
     match OpenOptions::new()
         .write(true)
@@ -82,7 +97,9 @@ pub(super) fn create_private(path: &Path) -> std::io::Result<()> {
         .mode(0o600)
         .open(path)
     {
-        Err(err) if err.kind() != ErrorKind::AlreadyExists => Err(err),
+        Err(err) if err.kind() != ErrorKind::AlreadyExists => Err(Error::Database(format!(
+            "Cannot create database {shown}: {err}"
+        ))),
         _ => Ok(()),
     }
 }

@@ -11,7 +11,7 @@ use rusqlite::Connection;
 use rusqlite::backup::{Backup, StepResult};
 
 use super::probe::{self, Found};
-use super::{BUSY_TIMEOUT, Store, Tx, file, located};
+use super::{BUSY_TIMEOUT, Create, Store, Tx, file, located};
 use crate::error::{Error, Result};
 
 /// What the file looks like from outside SQLite's tables.
@@ -209,8 +209,8 @@ impl Store {
         let mut to = Connection::open(&temp)?;
         copy_pages(&from, &mut to).map_err(|err| refuse(err.to_string()))?;
         to.close().map_err(|(_, err)| Error::from(err))?;
-        let (store, _) =
-            Store::open(&temp, &|_| Ok(false)).map_err(|err| refuse(err.to_string()))?;
+        let (store, _) = Store::open(&temp, Create::Never, &|_| Ok(false))
+            .map_err(|err| refuse(err.to_string()))?;
         staged.store = Some(store);
         Ok(staged)
     }

@@ -39,6 +39,18 @@ const WAL_SIZE_LIMIT: i64 = 4 << 20;
 /// admin); returns whether it did anything. The rules of that live above the store.
 pub type Bootstrap<'a> = &'a dyn Fn(&Tx<'_>) -> Result<bool>;
 
+/// What opening a path that holds no file may do (DESIGN §1): a mistyped `--db` must
+/// not quietly become a new database, and a token caller has no database to be new in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Create {
+    /// Refuse: `no osmo database at PATH` (login, verify, token callers, completion).
+    Never,
+    /// Create the file in a folder that exists (a `--db`/`$OSMO_DB` path).
+    File,
+    /// Create the file and any missing folders (the default data folder).
+    WithFolders,
+}
+
 pub struct Store {
     conn: Connection,
     path: PathBuf,
@@ -55,10 +67,35 @@ const BOOKKEEPING_WAIT: Duration = Duration::from_millis(500);
 impl Store {
     /// Opens the database at `path`, creating it on first use and running `bootstrap`
     /// in the transaction that creates its schema. Returns whether it was bootstrapped.
-    pub fn open(path: &Path, bootstrap: Bootstrap<'_>) -> Result<(Store, bool)> {
-        let mut store = Store::connect(path).map_err(|err| located(path, err))?;
+    pub fn open(path: &Path, create: Create, bootstrap: Bootstrap<'_>) -> Result<(Store, bool)> {
+        let mut store = Store::connect(path, create).map_err(|err| located(path, err))?;
         let created = store.migrate(bootstrap).map_err(|err| located(path, err))?;
         Ok((store, created))
+    }
+
+    /// Opens an existing, up-to-date database for reading only: nothing created,
+    /// migrated, checkpointed or waited for long (shell completion, on every TAB).
+    pub fn open_for_reading(path: &Path) -> Result<Store> {
+        let store = (|| {
+            probe::existing(path, &fs::metadata(path)?)?;
+            let conn = file::open_read_only(path)?;
+            conn.busy_timeout(Duration::from_millis(200))?;
+            let store = Store {
+                conn,
+                path: path.to_path_buf(),
+                warnings: Vec::new(),
+                read_only: true,
+            };
+            let version = store.check_schema()?;
+            if version != MIGRATIONS.len() as i64 {
+                return Err(Error::Database(format!(
+                    "database {} has schema version {version}; any other command upgrades it",
+                    path.display()
+                )));
+            }
+            Ok(store)
+        })();
+        store.map_err(|err| located(path, err))
     }
 
     /// A private database in memory, for tests of the rules.
@@ -73,7 +110,7 @@ impl Store {
         Ok(store)
     }
 
-    fn connect(path: &Path) -> Result<Store> {
+    fn connect(path: &Path, create: Create) -> Result<Store> {
         let shown = path.display();
         let unusable = |why: String| Error::Database(format!("Cannot use database {shown}: {why}"));
         match fs::metadata(path) {
@@ -81,8 +118,7 @@ impl Store {
             Ok(meta) => {
                 probe::existing(path, &meta)?;
             }
-            Err(err) if err.kind() == ErrorKind::NotFound => file::create_private(path)
-                .map_err(|err| Error::Database(format!("Cannot create database {shown}: {err}")))?,
+            Err(err) if err.kind() == ErrorKind::NotFound => file::create_private(path, create)?,
             Err(err) => return Err(unusable(err.to_string())),
         }
         let read_only = !file::writable(path);

@@ -28,6 +28,18 @@ impl Tx<'_> {
             .optional()?)
     }
 
+    /// The first `limit` names of `owner`'s tokens starting with `prefix`, in order, from
+    /// the `(user_id, name)` key.
+    pub fn token_names(&self, owner: &str, prefix: &str, limit: u32) -> Result<Vec<String>> {
+        let (low, high) = super::users::id_range(prefix);
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT name FROM tokens WHERE user_id = ?1 AND name >= ?2 AND name < ?3
+             ORDER BY name LIMIT ?4",
+        )?;
+        let names = stmt.query_map((owner, &low, &high, limit), |row| row.get(0))?;
+        Ok(names.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// The token a presented secret names by its public id.
     pub fn find_token_by_public_id(&self, public_id: &str) -> Result<Option<StoredToken>> {
         Ok(self

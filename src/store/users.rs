@@ -147,9 +147,21 @@ impl Tx<'_> {
     }
 }
 
+impl Tx<'_> {
+    /// The first `limit` user ids starting with `prefix`, in order, from the users' key.
+    pub fn user_ids(&self, prefix: &str, limit: u32) -> Result<Vec<String>> {
+        let (low, high) = id_range(prefix);
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT id FROM users WHERE id >= ?1 AND id < ?2 ORDER BY id LIMIT ?3",
+        )?;
+        let ids = stmt.query_map((&low, &high, limit), |row| row.get(0))?;
+        Ok(ids.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
 /// Every id starting with `prefix` lies in `[prefix, prefix + DEL)`: ids hold only
 /// characters below DEL, so the range has an upper end an index can stop at.
-fn id_range(prefix: &str) -> (String, String) {
+pub(super) fn id_range(prefix: &str) -> (String, String) {
     (prefix.to_string(), format!("{prefix}\u{7f}"))
 }
 

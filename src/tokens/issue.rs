@@ -68,6 +68,7 @@ pub(crate) fn token_roles(
     requested: Vec<String>,
 ) -> Result<Vec<String>> {
     let held = tx.user_roles(owner)?;
+    let holds_none = held.is_empty();
     let bound = caller.token.as_ref().map(|t| &t.roles);
     let mut roles = if requested.is_empty() {
         held.into_iter()
@@ -78,7 +79,7 @@ pub(crate) fn token_roles(
         for role in &requested {
             if !held.contains(role) {
                 return Err(Error::invalid(format!(
-                    "User {owner} does not have role {role}"
+                    "User {owner} does not have role {role}."
                 )));
             }
             if bound.is_some_and(|b| !b.contains(role)) {
@@ -90,9 +91,13 @@ pub(crate) fn token_roles(
         requested
     };
     if roles.is_empty() {
-        return Err(Error::invalid(
-            "At least one role must be specified for the access token.",
-        ));
+        let mut message = "At least one role must be specified for the access token.".to_string();
+        if holds_none {
+            message.push_str(&format!(
+                " User {owner} has no roles: osmo user update {owner} --add-roles ROLE"
+            ));
+        }
+        return Err(Error::invalid(message));
     }
     roles.sort();
     Ok(roles)

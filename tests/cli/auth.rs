@@ -182,7 +182,10 @@ fn a_bad_token_never_falls_through_to_the_operator() {
     env.ok(&["role", "list"]);
     let run = with_token(&env, "not-a-token", &["user", "list"]);
     assert_eq!(run.code, 6, "{run}");
-    assert_eq!(run.stderr, "error: invalid token (malformed)\n");
+    assert_eq!(
+        run.stderr,
+        "error: invalid token in OSMO_TOKEN (malformed)\n"
+    );
     // Not even a value that is not UTF-8 falls through.
     let mut cmd = env.cmd(&["user", "list"]);
     cmd.env(

@@ -51,7 +51,7 @@ fn set_and_get_round_trip() {
     let env = Env::new();
     assert_eq!(
         env.ok(&["config", "set", "max-tokens-per-user", "10"]),
-        "Setting max-tokens-per-user set to 10\n"
+        "max-tokens-per-user set to 10\n"
     );
     assert_eq!(env.ok(&["config", "get", "max-tokens-per-user"]), "10\n");
     let set: Setting = env.json(&["config", "set", "default-token-lifetime", "2w"]);

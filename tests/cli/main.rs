@@ -5,6 +5,7 @@ mod bad_input;
 mod concurrency;
 mod config;
 mod crash;
+mod hands;
 mod hygiene;
 mod lifecycle;
 mod listing;

@@ -100,38 +100,3 @@ fn a_closed_stdout_pipe_is_success() {
     assert!(status.success(), "exit {status}, stderr: {stderr}");
     assert!(stderr.is_empty(), "{stderr}");
 }
-
-#[test]
-fn completions_are_generated() {
-    let env = Env::new();
-    // Each shell's own registration, and what it completes: every command group, the
-    // subcommands under them, and their flags.
-    for (shell, registers) in [
-        ("bash", "complete -F _osmo "),
-        ("zsh", "#compdef osmo\n"),
-        ("fish", "complete -c osmo "),
-    ] {
-        let out = env.ok(&["completion", shell]);
-        assert!(out.contains(registers), "{shell}: no `{registers}`");
-        for word in [
-            "token",
-            "apitoken",
-            "user",
-            "role",
-            "config",
-            "login",
-            "logout",
-            "profile",
-            "audit",
-            "rotate",
-            "verify",
-            "expires-at",
-            "format-type",
-            "add-roles",
-            "token-file",
-        ] {
-            assert!(out.contains(word), "{shell} completion lacks {word}");
-        }
-    }
-    assert!(!env.db().exists(), "completion created a database");
-}

@@ -31,6 +31,7 @@ fn first_use_creates_private_files() {
 #[test]
 fn db_flag_and_home_expansion() {
     let env = Env::new();
+    std::fs::create_dir_all(env.root().join("home/elsewhere")).unwrap();
     env.ok(&["--db", "~/elsewhere/o.db", "user", "create", "zed"]);
     let path = env.root().join("home/elsewhere/o.db");
     assert!(path.exists());

@@ -462,7 +462,7 @@ fn roles_default_narrow_and_are_checked() {
         &["token", "set", "more", "-u", "u1", "-r", "osmo-admin"],
         2,
     );
-    assert_eq!(err, "error: User u1 does not have role osmo-admin\n");
+    assert_eq!(err, "error: User u1 does not have role osmo-admin.\n");
     let err = fails_unchanged(
         &env,
         &["token", "set", "typo", "-u", "u1", "-r", "team-b"],
@@ -473,7 +473,7 @@ fn roles_default_narrow_and_are_checked() {
     let err = fails_unchanged(&env, &["token", "set", "none", "-u", "bare"], 2);
     assert_eq!(
         err,
-        "error: At least one role must be specified for the access token.\n"
+        "error: At least one role must be specified for the access token. User bare has no roles: osmo user update bare --add-roles ROLE\n"
     );
 
     // Removing a role from the user removes it from the user's tokens; adding it back

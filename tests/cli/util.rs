@@ -38,6 +38,13 @@ impl fmt::Display for Run {
 impl Env {
     pub fn new() -> Env {
         let dir = tempfile::tempdir().expect("temp dir");
+        // OSMO_DB names a file in this folder; only the default data folder is created
+        // by osmo itself (DESIGN §1).
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(dir.path().join("data"))
+            .expect("data folder");
         Env { dir }
     }
 
@@ -152,7 +159,11 @@ impl Env {
 
     /// Opens the database through the library, as another local program would.
     pub fn store(&self) -> osmo_local::store::Store {
-        osmo_local::setup::open(&self.db(), chrono::Utc::now().timestamp()).expect("open store")
+        let now = chrono::Utc::now().timestamp();
+        let create = osmo_local::store::Create::File;
+        osmo_local::setup::open(&self.db(), create, now)
+            .expect("open store")
+            .0
     }
 
     /// Opens the database directly, as a test's own second client.
