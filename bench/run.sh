@@ -91,6 +91,11 @@ measure "sqlite3: token roles query" "" -- sqlite3 -readonly "$big" "$q_roles"
 measure "osmo token roles measured -u U" "sqlite3: token roles query" -- "$osmo" --db "$big" token roles measured -u "$big_user"
 measure "osmo token verify (10 tokens)" "" -- "$osmo" --db "$small" token verify --token-file "$work/small.token"
 measure "osmo token verify (1M tokens)" "osmo token verify (10 tokens)" -- "$osmo" --db "$big" token verify --token-file "$work/big.token"
+# Shell completion asks on every TAB: values from the 1M-token database, read only.
+measure "osmo completion: token names (1M tokens)" "osmo --version" \
+    -- env _OSMO_COMPLETE=bash _CLAP_COMPLETE_INDEX=5 "$osmo" -- osmo --db "$big" token delete ''
+measure "osmo completion: user ids (10k users)" "osmo --version" \
+    -- env _OSMO_COMPLETE=bash _CLAP_COMPLETE_INDEX=5 "$osmo" -- osmo --db "$big" user get user05
 # Each timed run creates what its --prepare deleted; make the first delete find something.
 "$osmo" --db "$big" token set bench-set -u "$big_user" >/dev/null
 measure "osmo token set" "" --prepare "$osmo --db $big token delete bench-set -u $big_user" \
