@@ -36,7 +36,7 @@ pub struct Cli {
 pub struct Global {
     /// Database file [env: OSMO_DB] (default: ~/.local/share/osmo/osmo.db).
     // Not clap's `env`: with OSMO_DB set, clap's usage line shows `--db <PATH>` as if it
-    // were required. `commands` reads the variable instead.
+    // were required. `invocation::Location` reads the variable instead.
     #[arg(long, global = true, value_name = "PATH", value_hint = clap::ValueHint::FilePath)]
     pub db: Option<PathBuf>,
     /// Specify the output format type (Default text).
