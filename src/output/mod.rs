@@ -90,17 +90,18 @@ pub fn error(format: Format, err: &Error) {
 
 /// `note: ...` on stderr: something the user should notice that is not a problem.
 pub fn note(message: &str) {
-    let _ = writeln!(
-        io::stderr(),
-        "note: {}",
-        validate::escape_hidden(message, false)
-    );
+    notice("note", message);
 }
 
 pub fn warn(message: &str) {
+    notice("warning", message);
+}
+
+/// One `KIND: message` line on stderr, hidden characters escaped.
+fn notice(kind: &str, message: &str) {
     let _ = writeln!(
         io::stderr(),
-        "warning: {}",
+        "{kind}: {}",
         validate::escape_hidden(message, false)
     );
 }
