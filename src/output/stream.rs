@@ -338,36 +338,26 @@ fn line<const N: usize>(widths: &[usize; N], cells: &[String; N]) -> String {
 }
 
 #[cfg(test)]
+#[path = "../../tests/reference/tabled.rs"]
+mod reference;
+
+#[cfg(test)]
 mod tests {
     use proptest::prelude::*;
-    use tabled::builder::Builder;
-    use tabled::settings::object::Columns;
-    use tabled::settings::style::HorizontalLine;
-    use tabled::settings::{Padding, Style};
 
+    use super::reference::tabled_table;
     use super::*;
 
-    /// The tables as tabled drew them before the streaming writer (the reference).
-    fn tabled_table<const N: usize>(headers: [&str; N], rows: &[[String; N]]) -> String {
-        let mut builder = Builder::with_capacity(rows.len() + 1, N);
-        builder.push_record(headers);
-        for row in rows {
-            builder.push_record(
+    /// The earlier renderer was handed cells already escaped.
+    fn reference<const N: usize>(headers: [&str; N], rows: &[[String; N]]) -> String {
+        let escaped = rows
+            .iter()
+            .map(|row| {
                 row.clone()
-                    .map(|cell| validate::escape_hidden(&cell, false).into_owned()),
-            );
-        }
-        let mut table = builder.build();
-        table
-            .with(Style::empty().horizontals([(1, HorizontalLine::new('='))]))
-            .with(Padding::new(0, 3, 0, 0))
-            .modify(Columns::last(), Padding::zero());
-        let mut out = String::new();
-        for line in table.to_string().lines() {
-            out.push_str(line.trim_end());
-            out.push('\n');
-        }
-        out
+                    .map(|cell| validate::escape_hidden_owned(cell, false))
+            })
+            .collect();
+        tabled_table(headers, escaped)
     }
 
     fn cell() -> impl Strategy<Value = String> {
@@ -386,7 +376,10 @@ mod tests {
             rows in proptest::collection::vec([cell(), cell(), cell()], 0..20)
         ) {
             let headers = ["Name", "Description", "Roles"];
-            prop_assert_eq!(Table::render(headers, rows.clone()), tabled_table(headers, &rows));
+            prop_assert_eq!(
+                Table::render_fitted(headers, rows.clone(), None),
+                reference(headers, &rows)
+            );
         }
     }
 }

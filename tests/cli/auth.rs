@@ -6,7 +6,7 @@ use std::os::unix::fs::PermissionsExt;
 
 use serde::Deserialize;
 
-use crate::util::{Env, Issued, Listed, Run, access_token, in_days, token_for, with_token};
+use crate::util::{Env, Event, Issued, Listed, Run, access_token, in_days, token_for, with_token};
 
 /// Writes `token` to a 0600 file under the test's root and returns its path.
 fn token_file(env: &Env, name: &str, token: &str) -> String {
@@ -660,16 +660,6 @@ fn open_token_files_and_expiring_tokens_warn() {
     let later: Issued = env.json(&["token", "set", "later"]);
     let run = env.run_env(&[("OSMO_TOKEN", &later.token)], &["token", "list"]);
     assert!(run.stderr.is_empty(), "{run}");
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Event {
-    at: String,
-    actor: String,
-    action: String,
-    target: String,
-    outcome: String,
 }
 
 #[test]

@@ -90,10 +90,7 @@ fn sixteen_writers_lose_nothing_while_readers_keep_reading() {
         let verified = tokens::check(&mut store, &issued.token, now).unwrap();
         assert!(verified.is_ok(), "{} does not verify", issued.token_name);
     }
-    let count: i64 = env
-        .sql()
-        .query_row("SELECT count(*) FROM tokens", [], |r| r.get(0))
-        .unwrap();
+    let count: i64 = env.count("SELECT count(*) FROM tokens");
     assert_eq!(count, 401);
     assert_eq!(integrity(&env), "ok");
 }
@@ -119,14 +116,7 @@ fn the_token_limit_holds_under_a_race() {
         "{}",
         runs.iter().map(|r| r.to_string()).collect::<String>()
     );
-    let count: i64 = env
-        .sql()
-        .query_row(
-            "SELECT count(*) FROM tokens WHERE user_id = 'racer'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let count: i64 = env.count("SELECT count(*) FROM tokens WHERE user_id = 'racer'");
     assert_eq!(count, 5);
 }
 
@@ -154,14 +144,7 @@ fn two_admins_demoting_each_other_leave_one() {
             });
             vec![a.join().unwrap(), b.join().unwrap()]
         });
-        let admins: i64 = env
-            .sql()
-            .query_row(
-                "SELECT count(*) FROM user_roles WHERE role = 'osmo-admin'",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap();
+        let admins: i64 = env.count("SELECT count(*) FROM user_roles WHERE role = 'osmo-admin'");
         assert_eq!(admins, 1, "{}{}", runs[0], runs[1]);
         let ok = runs.iter().filter(|r| r.code == 0).count();
         assert_eq!(ok, 1, "{}{}", runs[0], runs[1]);

@@ -31,20 +31,13 @@ fn binary_dir() -> &'static Path {
 
 /// Runs `script` in `shell` with the test's environment and `osmo` on PATH.
 fn shell(env: &Env, shell: &str, flag: &str, script: &str, extra: &[(&str, &str)]) -> String {
-    let cmd = env.std_cmd(&[]);
     let path = format!(
         "{}:{}",
         binary_dir().display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let mut sh = Command::new(shell);
+    let mut sh = env.program(shell);
     sh.args([flag, script]).current_dir(env.root());
-    for (key, value) in cmd.get_envs() {
-        match value {
-            Some(value) => sh.env(key, value),
-            None => sh.env_remove(key),
-        };
-    }
     sh.env("PATH", path);
     for (key, value) in extra {
         sh.env(key, value);
@@ -403,13 +396,7 @@ fn an_ended_session_keeps_its_reason_and_says_how_out() {
     }
     // Every failed resume is audited, not only the first.
     let denied: i64 = env
-        .sql()
-        .query_row(
-            "SELECT count(*) FROM audit WHERE action = 'session.resume' AND outcome = 'denied'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+        .count("SELECT count(*) FROM audit WHERE action = 'session.resume' AND outcome = 'denied'");
     assert_eq!(denied, 3);
     assert!(env.ok(&["logout"]).contains("logged out"));
     env.ok(&["token", "list"]);
@@ -544,19 +531,9 @@ fn messages_say_what_to_do() {
 
 /// Runs `osmo ARGS` on a pseudo-terminal `columns` wide; returns what it showed.
 fn on_terminal(env: &Env, columns: &str, args: &str) -> String {
-    let cmd = env.std_cmd(&[]);
-    let mut script = Command::new("script");
-    script.args([
-        "-qec",
-        &format!("{} {args}", cmd.get_program().to_str().unwrap()),
-        "/dev/null",
-    ]);
-    for (key, value) in cmd.get_envs() {
-        match value {
-            Some(value) => script.env(key, value),
-            None => script.env_remove(key),
-        };
-    }
+    let osmo = assert_cmd::cargo::cargo_bin!("osmo");
+    let mut script = env.program("script");
+    script.args(["-qec", &format!("{} {args}", osmo.display()), "/dev/null"]);
     let mut child = script
         .env("COLUMNS", columns)
         .stdin(Stdio::null())

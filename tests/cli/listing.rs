@@ -2,62 +2,16 @@
 //! earlier renderer printed for the same data: JSON as serde_json pretty-prints the whole
 //! document, text as tabled drew the whole table.
 
-use serde::{Deserialize, Serialize};
-use tabled::builder::Builder;
-use tabled::settings::object::Columns;
-use tabled::settings::style::HorizontalLine;
-use tabled::settings::{Padding, Style};
+use crate::util::{Env, Event, Listed, UserList, token_for};
+use serde::Serialize;
 
-use crate::util::{Env, Listed, token_for};
+#[path = "../reference/tabled.rs"]
+mod reference;
 
-/// The earlier text renderer, as it was.
-fn tabled_table<const N: usize>(headers: [&str; N], rows: Vec<[String; N]>) -> String {
-    let mut builder = Builder::with_capacity(rows.len() + 1, N);
-    builder.push_record(headers);
-    for row in rows {
-        builder.push_record(row);
-    }
-    let mut table = builder.build();
-    table
-        .with(Style::empty().horizontals([(1, HorizontalLine::new('='))]))
-        .with(Padding::new(0, 3, 0, 0))
-        .modify(Columns::last(), Padding::zero());
-    let mut out = String::new();
-    for line in table.to_string().lines() {
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
-}
+use reference::tabled_table;
 
 fn pretty<T: Serialize>(value: &T) -> String {
     serde_json::to_string_pretty(value).unwrap() + "\n"
-}
-
-#[derive(Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-struct User {
-    id: String,
-    created_at: String,
-    created_by: String,
-    roles: Vec<String>,
-}
-
-#[derive(Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-struct Users {
-    total_results: i64,
-    users: Vec<User>,
-}
-
-#[derive(Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-struct Event {
-    at: String,
-    actor: String,
-    action: String,
-    target: String,
-    outcome: String,
 }
 
 fn world() -> Env {
@@ -171,7 +125,7 @@ fn user_list_is_byte_identical_to_the_earlier_rendering() {
         let mut json_args = args.to_vec();
         json_args.extend(["-t", "json"]);
         let json = env.ok(&json_args);
-        let users: Users = serde_json::from_str(&json).unwrap();
+        let users: UserList = serde_json::from_str(&json).unwrap();
         assert_eq!(json, pretty(&users), "{args:?}");
 
         let text = env.ok(args);
@@ -198,9 +152,9 @@ fn user_list_is_byte_identical_to_the_earlier_rendering() {
         };
         assert_eq!(text, want, "{args:?}");
     }
-    let some: Users = env.json(&["user", "list", "-c", "2"]);
+    let some: UserList = env.json(&["user", "list", "-c", "2"]);
     assert_eq!((some.total_results, some.users.len()), (4, 2));
-    let by_role: Users = env.json(&["user", "list", "-r", "team", "osmo-admin"]);
+    let by_role: UserList = env.json(&["user", "list", "-r", "team", "osmo-admin"]);
     let ids: Vec<&str> = by_role.users.iter().map(|u| u.id.as_str()).collect();
     assert_eq!((by_role.total_results, ids), (2, vec!["admin", "alice"]));
 }

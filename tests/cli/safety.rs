@@ -316,14 +316,8 @@ fn a_damaged_index_is_damage_not_an_unknown_token() {
     let env = Env::new();
     let token = world(&env);
     settled(&env);
-    let root: i64 = env
-        .sql()
-        .query_row(
-            "SELECT rootpage FROM sqlite_schema WHERE name = 'sqlite_autoindex_tokens_1'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let root: i64 =
+        env.count("SELECT rootpage FROM sqlite_schema WHERE name = 'sqlite_autoindex_tokens_1'");
     corrupt_page(&env.db(), root);
     let run = env.run_stdin(&token, &["token", "verify"]);
     assert_eq!(run.code, 1, "{run}");
@@ -418,12 +412,7 @@ fn a_session_folder_that_is_a_file_means_no_session() {
         run.stderr.contains(&format!("{dir} cannot be its folder")),
         "{run}"
     );
-    assert_eq!(
-        env.sql()
-            .query_row("SELECT count(*) FROM sessions", [], |r| r.get::<_, i64>(0))
-            .unwrap(),
-        0
-    );
+    assert_eq!(env.count("SELECT count(*) FROM sessions"), 0);
 }
 
 // 6. db info, check, backup, restore.
@@ -601,16 +590,7 @@ fn db_backup_is_consistent_while_sixteen_processes_write() {
                 })
                 .collect::<Vec<_>>()
                 .join(" && ");
-            let template = env.std_cmd(&[]);
-            let mut sh = Command::new("sh");
-            sh.arg("-c").arg(script);
-            for (key, value) in template.get_envs() {
-                match value {
-                    Some(value) => sh.env(key, value),
-                    None => sh.env_remove(key),
-                };
-            }
-            sh.spawn().unwrap()
+            env.program("sh").arg("-c").arg(script).spawn().unwrap()
         })
         .collect();
     let mut backups = Vec::new();
@@ -727,12 +707,7 @@ fn db_restore_swaps_in_a_backup_in_one_step_and_upgrades_an_old_one() {
         );
     }
     // Every session ended with the restore.
-    assert_eq!(
-        env.sql()
-            .query_row("SELECT count(*) FROM sessions", [], |r| r.get::<_, i64>(0))
-            .unwrap(),
-        0
-    );
+    assert_eq!(env.count("SELECT count(*) FROM sessions"), 0);
     assert_eq!(env.run(&["profile", "list"]).code, 6);
     env.ok(&["logout"]);
     assert_eq!(

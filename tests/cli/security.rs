@@ -9,24 +9,11 @@ use std::time::Duration;
 
 use chrono::Utc;
 use osmo_local::tokens;
-use serde::Deserialize;
 
-use crate::util::{Env, Issued, issue_for as token_for, run_within, with_token};
-
-#[derive(Debug, Deserialize)]
-struct Event {
-    actor: String,
-    action: String,
-    target: String,
-    outcome: String,
-}
+use crate::util::{Env, Event, Issued, issue_for as token_for, run_within, with_token};
 
 fn audit(env: &Env) -> Vec<Event> {
     serde_json::from_str(&env.as_operator(&["audit", "list", "-t", "json"])).unwrap()
-}
-
-fn count(env: &Env, sql: &str) -> i64 {
-    env.sql().query_row(sql, [], |r| r.get(0)).unwrap()
 }
 
 fn side_files(path: &Path) -> Vec<String> {
@@ -162,7 +149,7 @@ fn a_login_racing_a_rotate_never_keeps_a_session() {
         &env,
         |_, name| vec![words(&format!("token rotate {name} -u lab"))],
         |round| {
-            let sessions = count(&env, "SELECT count(*) FROM sessions");
+            let sessions = env.count("SELECT count(*) FROM sessions");
             assert_eq!(sessions, 0, "round {round}: a session outlived its token");
         },
     );
@@ -181,12 +168,11 @@ fn a_login_racing_a_delete_never_lands_on_another_users_token() {
             ]
         },
         |round| {
-            let on_boss = count(
-                &env,
+            let on_boss = env.count(
                 "SELECT count(*) FROM sessions s JOIN tokens t ON t.id = s.token_id WHERE t.user_id = 'boss'",
             );
             assert_eq!(on_boss, 0, "round {round}: lab's session became boss's");
-            let sessions = count(&env, "SELECT count(*) FROM sessions");
+            let sessions = env.count("SELECT count(*) FROM sessions");
             assert_eq!(sessions, 0, "round {round}: a session outlived its token");
         },
     );

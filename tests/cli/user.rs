@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use crate::util::{Env, fails_unchanged};
+use crate::util::{Env, UserList, fails_unchanged};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -19,22 +19,6 @@ pub struct User {
     pub created_at: String,
     pub created_by: String,
     pub roles: Vec<Grant>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Summary {
-    id: String,
-    created_at: String,
-    created_by: String,
-    roles: Vec<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct List {
-    total_results: u64,
-    users: Vec<Summary>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -153,7 +137,7 @@ fn seed_003_examples_as_json() {
         &["user", "list", "--id-prefix", "backend-"][..],
         &["user", "list", "--roles", "osmo-backend"],
     ] {
-        let list: List = env.json(args);
+        let list: UserList = env.json(args);
         assert_eq!(list.total_results, 1);
         assert_eq!(list.users[0].id, "backend-operator");
         assert_eq!(list.users[0].roles, ["osmo-backend"]);
@@ -207,7 +191,7 @@ fn list_filters_counts_and_empty_results() {
     env.ok(&["user", "update", "svc-b", "-a", "team-a"]);
     env.ok(&["user", "update", "alice", "-a", "osmo-backend"]);
 
-    let list: List = env.json(&["user", "list", "-p", "svc-", "-c", "2"]);
+    let list: UserList = env.json(&["user", "list", "-p", "svc-", "-c", "2"]);
     assert_eq!(list.total_results, 3, "total counts every match");
     let ids: Vec<&str> = list.users.iter().map(|u| u.id.as_str()).collect();
     assert_eq!(ids, ["svc-a", "svc-b"]);
@@ -217,7 +201,7 @@ fn list_filters_counts_and_empty_results() {
         &["user", "list", "-r", "team-a", "osmo-backend"][..],
         &["user", "list", "-r", "team-a", "-r", "osmo-backend"],
     ] {
-        let list: List = env.json(args);
+        let list: UserList = env.json(args);
         let ids: Vec<&str> = list.users.iter().map(|u| u.id.as_str()).collect();
         assert_eq!(ids, ["alice", "svc-b"]);
     }
@@ -226,7 +210,7 @@ fn list_filters_counts_and_empty_results() {
         env.ok(&["user", "list", "-p", "nobody"]),
         "No users found\n"
     );
-    let empty: List = env.json(&["user", "list", "-p", "nobody"]);
+    let empty: UserList = env.json(&["user", "list", "-p", "nobody"]);
     assert_eq!(empty.total_results, 0);
     assert!(empty.users.is_empty());
     let raw = env.ok(&["user", "list", "-p", "nobody", "-t", "json"]);

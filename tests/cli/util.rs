@@ -66,7 +66,15 @@ impl Env {
 
     /// The plain `std` command, for tests that drive the child's pipes themselves.
     pub fn std_cmd(&self, args: &[&str]) -> std::process::Command {
-        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin!("osmo"));
+        let mut cmd = self.program(assert_cmd::cargo::cargo_bin!("osmo"));
+        cmd.args(args);
+        cmd
+    }
+
+    /// Another program (a shell, `script`) in this test's environment, for osmo runs it
+    /// starts itself.
+    pub fn program(&self, program: impl AsRef<std::ffi::OsStr>) -> std::process::Command {
+        let mut cmd = std::process::Command::new(program);
         for var in [
             "OSMO_DB",
             "OSMO_TOKEN",
@@ -81,7 +89,6 @@ impl Env {
             .env("OSMO_DB", self.db())
             .env("OSMO_CONFIG_FILE_DIR", self.config_dir())
             .env("RUST_BACKTRACE", "1");
-        cmd.args(args);
         cmd
     }
 
@@ -166,6 +173,13 @@ impl Env {
             .0
     }
 
+    /// The one number a `SELECT count(*) ...` on the database gives.
+    pub fn count(&self, sql: &str) -> i64 {
+        self.sql()
+            .query_row(sql, [], |row| row.get(0))
+            .unwrap_or_else(|err| panic!("{sql}: {err}"))
+    }
+
     /// Opens the database directly, as a test's own second client.
     pub fn sql(&self) -> rusqlite::Connection {
         let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE;
@@ -245,6 +259,35 @@ pub struct Issued {
     pub roles: Vec<String>,
     pub created_at: String,
     pub expires_at: String,
+}
+
+/// One event of `audit list -t json`.
+#[derive(Debug, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Event {
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub outcome: String,
+}
+
+/// `user list -t json`.
+#[derive(Debug, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserList {
+    pub total_results: u64,
+    pub users: Vec<UserSummary>,
+}
+
+/// One user of `user list -t json`: roles by name.
+#[derive(Debug, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserSummary {
+    pub id: String,
+    pub created_at: String,
+    pub created_by: String,
+    pub roles: Vec<String>,
 }
 
 #[derive(Debug, Deserialize, serde::Serialize)]
