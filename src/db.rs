@@ -43,9 +43,9 @@ pub fn info(store: &mut Store, caller: &Caller, now: i64) -> Result<Info> {
     Ok(Info {
         path: store.path().display().to_string(),
         schema_version: file.schema_version,
-        journal_mode: Some(file.journal_mode),
+        journal_mode: file.journal_mode,
         size_bytes: file.size_bytes,
-        wal_bytes: Some(file.wal_bytes),
+        wal_bytes: file.wal_bytes,
         users,
         roles,
         tokens_active: live,
@@ -157,7 +157,7 @@ pub fn backup(
     });
     Ok(BackedUp {
         path: shown,
-        size_bytes: copied.size_bytes,
+        size_bytes: copied.size_bytes.unwrap_or_default(),
         users: copied.users,
         tokens: copied.tokens,
     })

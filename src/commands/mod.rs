@@ -101,7 +101,7 @@ fn open_store(location: &Location, create: Create, format: Format, now: i64) -> 
     if created && format == Format::Text {
         output::note(&format!(
             "created database {} (admin user: {DEFAULT_ADMIN})",
-            location.path.display()
+            store.path().display()
         ));
     }
     Ok(store)
@@ -201,7 +201,7 @@ fn init(global: &Global, admin: &str) -> Result<()> {
     if in_use {
         return Err(Error::conflict(format!(
             "{} already exists; nothing was changed. To make another database, pass --db PATH (or set OSMO_DB) with a new path.",
-            path.display()
+            Store::shown(path)
         )));
     }
     let (store, created) = setup::open_as(path, location.create(), admin, time::now())?;
@@ -211,13 +211,13 @@ fn init(global: &Global, admin: &str) -> Result<()> {
     if !created {
         return Err(Error::conflict(format!(
             "{} was initialized by another process; nothing was changed.",
-            path.display()
+            Store::shown(path)
         )));
     }
     output::emit(
         global.format_type,
         &setup::Initialized {
-            database: path.display().to_string(),
+            database: store.path().display().to_string(),
             admin: admin.to_string(),
         },
     )

@@ -92,7 +92,7 @@ pub fn logout(global: &Global) -> Result<()> {
             let entry = file.remove(&key);
             if let Some(entry) = &entry {
                 // Never create a database just to log out of it.
-                if path.exists() {
+                if path.exists() || crate::store::is_server_url(path) {
                     let mut store =
                         open_store(&location, Create::Never, global.format_type, time::now())?;
                     sessions::end(&mut store, &entry.session_id)?;

@@ -57,6 +57,9 @@ pub fn default_path(config_dir: Option<&Path>) -> Result<PathBuf> {
 
 /// The key a database's session is kept under.
 pub fn database_key(db: &Path) -> String {
+    if crate::store::is_server_url(db) {
+        return crate::store::Store::shown(db);
+    }
     fs::canonicalize(db)
         .unwrap_or_else(|_| db.to_path_buf())
         .display()

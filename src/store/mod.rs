@@ -1,39 +1,32 @@
-//! The database: how it is opened, migrated and bootstrapped, and the one place that
-//! runs SQL. Everything `rusqlite` lives under this folder; the rest of the crate reads
-//! and writes through `Tx`'s named methods (see `tx.rs`).
+//! The database: opened, migrated and bootstrapped, and the one place that runs SQL.
+//! Every statement lives under this folder, in one backend or the other: an SQLite file
+//! (`sqlite/`, the default) or a PostgreSQL server (`pg/`, DESIGN §10). The rest of the
+//! crate reads and writes through `Tx`'s named methods (see `rows.rs`), the same on both.
 
-mod audit;
-mod file;
-mod maintenance;
-mod migrations;
-mod probe;
-mod roles;
-mod sessions;
-mod settings;
-mod tokens;
-mod tx;
-mod users;
+mod copy;
+#[cfg(feature = "postgres")]
+mod pg;
+mod rows;
+mod sqlite;
 
-use std::fs;
-use std::io::ErrorKind;
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::time::Duration;
 
-use rusqlite::config::DbConfig;
-use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
-
-pub use file::{default_path, expand_home};
-pub use maintenance::{Copied, FileInfo, Staged, Table};
-pub use migrations::{APPLICATION_ID, MIGRATIONS};
-pub use tx::{
-    Event, Flow, NewEvent, NewTokenRow, Role, RoleGrant, SessionRow, StoredToken, TokenRef,
-    TokenRow, Tx, UserRow,
+pub use copy::{Copied, Staged};
+pub use rows::{
+    Event, Flow, NewEvent, NewTokenRow, Role, RoleGrant, SessionRow, StoredToken, Table,
+    TokenRef, TokenRow, Tx, UserRow,
 };
+pub use sqlite::{APPLICATION_ID, MIGRATIONS, default_path, expand_home};
 
 use crate::error::{Error, Fault, Result};
 
+/// How long a write waits for the write lock before it gives up (DESIGN §7).
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
-const WAL_SIZE_LIMIT: i64 = 4 << 20;
+
+/// How long bookkeeping (a token's last use, the audit of a failed check) waits for the
+/// write lock before it is skipped: a verify must answer promptly whatever writers do.
+const BOOKKEEPING_WAIT: Duration = Duration::from_millis(500);
 
 /// What a new database is given inside its first migration's transaction (the first
 /// admin); returns whether it did anything. The rules of that live above the store.
@@ -51,271 +44,176 @@ pub enum Create {
     WithFolders,
 }
 
+/// An open database of either kind.
 pub struct Store {
-    conn: Connection,
-    path: PathBuf,
-    warnings: Vec<String>,
-    /// The file, its folder or its medium cannot be written: reads work, writes are
-    /// refused, bookkeeping is skipped.
-    read_only: bool,
+    backend: Backend,
 }
 
-/// How long bookkeeping (a token's last use, the audit of a failed check) waits for the
-/// write lock before it is skipped: a verify must answer promptly whatever writers do.
-const BOOKKEEPING_WAIT: Duration = Duration::from_millis(500);
+enum Backend {
+    Lite(sqlite::Lite),
+    #[cfg(feature = "postgres")]
+    Pg(pg::Pg),
+}
+
+/// What the database looks like from outside its tables (`db info`).
+#[derive(Debug)]
+pub struct FileInfo {
+    pub schema_version: i64,
+    /// SQLite's journal mode; none on PostgreSQL.
+    pub journal_mode: Option<String>,
+    /// The file's size, or PostgreSQL's `pg_database_size`.
+    pub size_bytes: u64,
+    /// The size of SQLite's write-ahead log; none on PostgreSQL.
+    pub wal_bytes: Option<u64>,
+}
+
+/// Whether `location` names a PostgreSQL database rather than a file (DESIGN §10).
+pub fn is_server_url(location: &Path) -> bool {
+    let text = location.to_string_lossy();
+    text.starts_with("postgres://") || text.starts_with("postgresql://")
+}
 
 impl Store {
-    /// Opens the database at `path`, creating it on first use and running `bootstrap`
-    /// in the transaction that creates its schema. Returns whether it was bootstrapped.
-    pub fn open(path: &Path, create: Create, bootstrap: Bootstrap<'_>) -> Result<(Store, bool)> {
-        let mut store = Store::connect(path, create).map_err(|err| located(path, err))?;
-        let created = store.migrate(bootstrap).map_err(|err| located(path, err))?;
-        Ok((store, created))
+    /// Opens the database at `location` (a file path, or a `postgres://` URL), creating it
+    /// on first use and running `bootstrap` in the transaction that creates its schema.
+    /// Returns whether it was bootstrapped.
+    pub fn open(location: &Path, create: Create, bootstrap: Bootstrap<'_>) -> Result<(Store, bool)> {
+        if is_server_url(location) {
+            return Store::open_server(location, create, bootstrap);
+        }
+        let (lite, created) = sqlite::Lite::open(location, create, bootstrap)?;
+        Ok((Store::from(Backend::Lite(lite)), created))
+    }
+
+    #[cfg(feature = "postgres")]
+    fn open_server(url: &Path, create: Create, bootstrap: Bootstrap<'_>) -> Result<(Store, bool)> {
+        let (pg, created) = pg::Pg::open(&url.to_string_lossy(), create, bootstrap)?;
+        Ok((Store::from(Backend::Pg(pg)), created))
+    }
+
+    #[cfg(not(feature = "postgres"))]
+    fn open_server(url: &Path, _: Create, _: Bootstrap<'_>) -> Result<(Store, bool)> {
+        let _ = url;
+        Err(Error::Database(
+            "this osmo was built without PostgreSQL support (cargo feature `postgres`)".into(),
+        ))
     }
 
     /// Opens an existing, up-to-date database for reading only: nothing created,
     /// migrated, checkpointed or waited for long (shell completion, on every TAB).
-    pub fn open_for_reading(path: &Path) -> Result<Store> {
-        let store = (|| {
-            probe::existing(path, &fs::metadata(path)?)?;
-            let conn = file::open_read_only(path)?;
-            conn.busy_timeout(Duration::from_millis(200))?;
-            let store = Store {
-                conn,
-                path: path.to_path_buf(),
-                warnings: Vec::new(),
-                read_only: true,
-            };
-            let version = store.check_schema()?;
-            if version != MIGRATIONS.len() as i64 {
-                return Err(Error::Database(format!(
-                    "database {} has schema version {version}; any other command upgrades it",
-                    path.display()
-                )));
-            }
-            Ok(store)
-        })();
-        store.map_err(|err| located(path, err))
+    pub fn open_for_reading(location: &Path) -> Result<Store> {
+        if is_server_url(location) {
+            return Store::open_server_for_reading(location);
+        }
+        Ok(Store::from(Backend::Lite(sqlite::Lite::open_for_reading(
+            location,
+        )?)))
+    }
+
+    #[cfg(feature = "postgres")]
+    fn open_server_for_reading(url: &Path) -> Result<Store> {
+        let pg = pg::Pg::open_existing(&url.to_string_lossy())?;
+        Ok(Store::from(Backend::Pg(pg)))
+    }
+
+    #[cfg(not(feature = "postgres"))]
+    fn open_server_for_reading(url: &Path) -> Result<Store> {
+        Ok(Store::open_server(url, Create::Never, &|_| Ok(false))?.0)
     }
 
     /// A private database in memory, for tests of the rules.
     pub fn in_memory(bootstrap: Bootstrap<'_>) -> Result<Store> {
-        let mut store = Store {
-            conn: Connection::open_in_memory()?,
-            path: PathBuf::from(":memory:"),
-            warnings: Vec::new(),
-            read_only: false,
-        };
-        store.migrate(bootstrap)?;
-        Ok(store)
+        Ok(Store::from(Backend::Lite(sqlite::Lite::in_memory(
+            bootstrap,
+        )?)))
     }
 
-    fn connect(path: &Path, create: Create) -> Result<Store> {
-        let shown = path.display();
-        let unusable = |why: String| Error::Database(format!("Cannot use database {shown}: {why}"));
-        match fs::metadata(path) {
-            Ok(meta) if meta.is_dir() => return Err(unusable("it is a directory.".into())),
-            Ok(meta) => {
-                probe::existing(path, &meta)?;
-            }
-            Err(err) if err.kind() == ErrorKind::NotFound => file::create_private(path, create)?,
-            Err(err) => return Err(unusable(err.to_string())),
-        }
-        let read_only = !file::writable(path);
-        let conn = if read_only {
-            file::open_read_only(path)
-        } else {
-            let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-            Connection::open_with_flags(path, flags)
-        }
-        .map_err(|err| unusable(format!("{err}.")))?;
-        conn.busy_timeout(BUSY_TIMEOUT)?;
-        file::persist_wal(&conn);
-        // With a persistent WAL, a non-negative limit makes the last connection truncate
-        // the WAL to zero after its closing checkpoint. Without it the WAL keeps its old
-        // frames, the next process's recovery counts them as live again, and every
-        // closing checkpoint copies them all once more while the WAL keeps growing.
-        conn.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT)?;
-        Ok(Store {
-            conn,
-            path: path.to_path_buf(),
-            warnings: file::open_to_others(path),
-            read_only,
-        })
+    fn from(backend: Backend) -> Store {
+        Store { backend }
     }
 
-    /// Checks the file is ours and not from a newer osmo, then brings the schema up to date
-    /// and bootstraps a new database, all in one exclusive transaction.
-    fn migrate(&mut self, bootstrap: Bootstrap<'_>) -> Result<bool> {
-        let version = self.check_schema()?;
-        // WAL with NORMAL survives a killed process; commits that hand out a secret use
-        // `write_durable`, which also survives a power cut.
-        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
-        // Migrations and the bootstrap commit together, so an up-to-date schema has its
-        // first admin already.
-        if version == MIGRATIONS.len() as i64 {
-            self.conn.pragma_update(None, "foreign_keys", true)?;
-            return Ok(false);
-        }
-        if self.read_only {
-            return Err(Error::Database(format!(
-                "database {} is read-only, and was written by an older osmo (schema version {version}): open it once where it can be written, to upgrade it",
-                self.path.display()
-            )));
-        }
-        if version == 0 {
-            // Mark the file as ours while it is still in rollback mode, so the mark is in
-            // the file itself (not only in a WAL) from the first byte: a process that looks
-            // at it meanwhile never mistakes it for someone else's database.
-            self.conn
-                .pragma_update(None, "application_id", APPLICATION_ID)?;
-        }
-        self.use_wal()?;
-        // A migration may rebuild a table that others refer to (SQLite's documented
-        // procedure): foreign keys are off while it runs and checked before it commits.
-        self.conn.pragma_update(None, "foreign_keys", false)?;
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Exclusive)?;
-        // Another process may have migrated while we waited for the lock.
-        let version: i64 = tx.pragma_query_value(None, "user_version", |row| row.get(0))?;
-        migrations::apply(&tx, version as usize, MIGRATIONS.len())?;
-        let broken: i64 =
-            tx.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
-                r.get(0)
-            })?;
-        if broken != 0 {
-            return Err(Error::Database(format!(
-                "Upgrading {} would break {broken} references between rows; it was left unchanged.",
-                self.path.display()
-            )));
-        }
-        let tx = Tx { tx };
-        let created = bootstrap(&tx)?;
-        tx.commit()?;
-        self.conn.pragma_update(None, "foreign_keys", true)?;
-        Ok(created)
-    }
-
-    /// The schema version of a file `probe` found to be ours, or empty. A file it let
-    /// through on its header alone is refused here if it is newer or damaged, and then
-    /// closed without the checkpoint that would rewrite it. One statement, so a process
-    /// bootstrapping the file meanwhile is seen before or after, never half-way.
-    fn check_schema(&self) -> Result<i64> {
-        let read = || -> rusqlite::Result<i64> {
-            self.conn.query_row(
-                "SELECT user_version FROM pragma_user_version, (SELECT count(*) FROM sqlite_schema)",
-                [],
-                |r| r.get(0),
-            )
-        };
-        let refused = match read().map_err(|err| probe::unreadable(&self.path, err)) {
-            Ok(version) if version > MIGRATIONS.len() as i64 => probe::newer(&self.path, version),
-            Ok(version) => return Ok(version),
-            Err(err) => err,
-        };
-        let _ = self
-            .conn
-            .set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true);
-        Err(refused)
-    }
-
-    /// WAL lets readers run beside a writer; the mode is stored in the file, so this runs
-    /// once. Changing the mode needs the file to itself, and SQLite answers "busy" at
-    /// once instead of waiting, so the wait is here: up to the busy timeout.
-    fn use_wal(&self) -> Result<()> {
-        let started = Instant::now();
-        loop {
-            let switched = self
-                .conn
-                .pragma_query_value(None, "journal_mode", |r| r.get::<_, String>(0))
-                .and_then(|mode| {
-                    if mode.eq_ignore_ascii_case("wal") {
-                        return Ok(());
-                    }
-                    self.conn
-                        .pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(()))
-                });
-            match switched {
-                Err(err)
-                    if err.sqlite_error_code() == Some(ErrorCode::DatabaseBusy)
-                        && started.elapsed() < BUSY_TIMEOUT =>
-                {
-                    std::thread::sleep(Duration::from_millis(5));
-                }
-                other => return Ok(other?),
-            }
-        }
-    }
-
+    /// Where the database is, as messages show it: a file's path, or a server's URL
+    /// without its password.
     pub fn path(&self) -> &Path {
-        &self.path
+        match &self.backend {
+            Backend::Lite(lite) => &lite.path,
+            #[cfg(feature = "postgres")]
+            Backend::Pg(pg) => &pg.shown,
+        }
+    }
+
+    /// Whether this is a PostgreSQL database.
+    pub fn is_server(&self) -> bool {
+        !matches!(self.backend, Backend::Lite(_))
     }
 
     /// Warnings about the file found while opening it, for the caller to print.
     pub fn warnings(&self) -> &[String] {
-        &self.warnings
+        match &self.backend {
+            Backend::Lite(lite) => &lite.warnings,
+            #[cfg(feature = "postgres")]
+            Backend::Pg(_) => &[],
+        }
     }
 
     /// Runs `f` in one read transaction: everything it reads comes from one snapshot.
     pub fn read<T>(&mut self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
-        self.transaction(TransactionBehavior::Deferred, f)
+        match &mut self.backend {
+            Backend::Lite(lite) => lite.read(f),
+            #[cfg(feature = "postgres")]
+            Backend::Pg(pg) => pg.read(f),
+        }
     }
 
-    /// Runs `f` in a write transaction (`BEGIN IMMEDIATE`: the one writer) and commits it
-    /// if `f` succeeds.
+    /// Runs `f` in a write transaction, the only writer of the database while it runs,
+    /// and commits it if `f` succeeds.
     pub fn write<T>(&mut self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
-        if self.read_only {
-            return Err(located(&self.path, read_only_fault()));
+        match &mut self.backend {
+            Backend::Lite(lite) => lite.write(f),
+            #[cfg(feature = "postgres")]
+            Backend::Pg(pg) => pg.write(f, BUSY_TIMEOUT),
         }
-        self.transaction(TransactionBehavior::Immediate, f)
     }
 
     /// As `write`, but the commit is on disk (fsynced) before this returns: for commits
     /// whose result hands out a secret that must never be lost once shown.
     pub fn write_durable<T>(&mut self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
-        self.conn.pragma_update(None, "synchronous", "FULL")?;
-        let out = self.write(f);
-        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
-        out
+        match &mut self.backend {
+            Backend::Lite(lite) => lite.write_durable(f),
+            // Every PostgreSQL commit is flushed before it returns (synchronous_commit).
+            #[cfg(feature = "postgres")]
+            Backend::Pg(pg) => pg.write(f, BUSY_TIMEOUT),
+        }
     }
 
     /// Bookkeeping that no answer depends on (a token's last use, the audit of a refusal):
-    /// written if the write lock comes within about half a second and the medium can be
+    /// written if the write lock comes within about half a second and the database can be
     /// written, else skipped. Returns whether it was written.
     pub fn write_if_free(&mut self, f: impl FnOnce(&Tx<'_>) -> Result<()>) -> bool {
-        if self.read_only {
-            return false;
+        match &mut self.backend {
+            Backend::Lite(lite) => lite.write_if_free(f),
+            #[cfg(feature = "postgres")]
+            Backend::Pg(pg) => pg.write(f, BOOKKEEPING_WAIT).is_ok(),
         }
-        if self.conn.busy_timeout(BOOKKEEPING_WAIT).is_err() {
-            return false;
-        }
-        let written = self.transaction(TransactionBehavior::Immediate, f).is_ok();
-        let _ = self.conn.busy_timeout(BUSY_TIMEOUT);
-        written
     }
 
-    fn transaction<T>(
-        &mut self,
-        behavior: TransactionBehavior,
-        f: impl FnOnce(&Tx<'_>) -> Result<T>,
-    ) -> Result<T> {
-        let run = || {
-            let tx = Tx {
-                tx: self.conn.transaction_with_behavior(behavior)?,
-            };
-            let out = f(&tx)?;
-            tx.commit()?;
-            Ok(out)
-        };
-        run().map_err(|err| located(&self.path, err))
-    }
-
-    /// Copies the WAL into the file and empties it, as the last process would on exit.
+    /// Copies SQLite's WAL into the file and empties it, as the last process would on
+    /// exit; nothing to do on PostgreSQL.
     pub fn checkpoint(&self) -> Result<()> {
-        self.conn
-            .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
-        Ok(())
+        match &self.backend {
+            Backend::Lite(lite) => lite.checkpoint(),
+            #[cfg(feature = "postgres")]
+            Backend::Pg(_) => Ok(()),
+        }
+    }
+
+    /// The schema version and the sizes `db info` reports.
+    pub fn file_info(&mut self) -> Result<FileInfo> {
+        match &mut self.backend {
+            Backend::Lite(lite) => lite.file_info(),
+            #[cfg(feature = "postgres")]
+            Backend::Pg(pg) => pg.info(),
+        }
     }
 }
 
@@ -326,40 +224,7 @@ fn read_only_fault() -> Error {
     }
 }
 
-/// The one place SQLite's errors become the crate's. The schema's triggers abort with
-/// `osmo: ...` messages: rule violations (exit 5), not database failures.
-impl From<rusqlite::Error> for Error {
-    fn from(err: rusqlite::Error) -> Self {
-        if let rusqlite::Error::SqliteFailure(_, Some(msg)) = &err {
-            match msg.as_str() {
-                "osmo: last admin" => {
-                    return Error::conflict(
-                        "Cannot remove the last user with the osmo-admin role: there must always be one.",
-                    );
-                }
-                "osmo: token roles are immutable" => {
-                    return Error::conflict(
-                        "Token roles are immutable: delete the token and create a new one.",
-                    );
-                }
-                _ => {}
-            }
-        }
-        let fault = match err.sqlite_error_code() {
-            Some(ErrorCode::ReadOnly) => Fault::ReadOnly,
-            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => Fault::Busy,
-            Some(ErrorCode::DiskFull) => Fault::Full,
-            Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => Fault::Damaged,
-            _ => Fault::Other,
-        };
-        Error::Storage {
-            fault,
-            detail: err.to_string(),
-        }
-    }
-}
-
-/// Names the file in a fault a user can act on (DESIGN §7).
+/// Names the database in a fault a user can act on (DESIGN §7).
 fn located(path: &Path, err: Error) -> Error {
     let shown = path.display();
     let (fault, message) = match &err {
@@ -382,6 +247,3 @@ fn located(path: &Path, err: Error) -> Error {
     };
     Error::Unusable { fault, message }
 }
-
-#[cfg(test)]
-mod tests;

@@ -12,6 +12,62 @@ use tempfile::TempDir;
 
 pub struct Env {
     dir: TempDir,
+    /// On a PostgreSQL run (`OSMO_TEST_POSTGRES_URL`), this test's own schema.
+    server: Option<Server>,
+}
+
+/// A schema of its own on the test server, dropped with the test.
+struct Server {
+    /// The server's URL, as `OSMO_TEST_POSTGRES_URL` gives it.
+    base: String,
+    schema: String,
+    /// The URL osmo is given: the base with `search_path` set to the schema.
+    url: String,
+}
+
+impl Server {
+    fn new() -> Option<Server> {
+        let base = std::env::var("OSMO_TEST_POSTGRES_URL").ok()?;
+        let schema = format!("t{:016x}", rand_u64());
+        let join = if base.contains('?') { '&' } else { '?' };
+        let url = format!("{base}{join}options=-csearch_path%3D{schema}");
+        let server = Server { base, schema, url };
+        server
+            .client()
+            .batch_execute(&format!("CREATE SCHEMA {}", server.schema))
+            .expect("create the test's schema");
+        Some(server)
+    }
+
+    /// A connection of the test's own, in its schema.
+    fn client(&self) -> postgres::Client {
+        let mut client = postgres::Client::connect(&self.base, postgres::NoTls)
+            .unwrap_or_else(|err| panic!("connect to {}: {err}", self.base));
+        client
+            .batch_execute(&format!("SET search_path = {}", self.schema))
+            .unwrap();
+        client
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Ok(mut client) = postgres::Client::connect(&self.base, postgres::NoTls) {
+            let _ = client.batch_execute(&format!("DROP SCHEMA {} CASCADE", self.schema));
+        }
+    }
+}
+
+fn rand_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos(),
+    );
+    hasher.finish()
 }
 
 /// One finished run of `osmo`.
@@ -45,15 +101,36 @@ impl Env {
             .mode(0o700)
             .create(dir.path().join("data"))
             .expect("data folder");
-        Env { dir }
+        Env {
+            dir,
+            server: Server::new(),
+        }
+    }
+
+    /// Whether this run's database is on PostgreSQL.
+    pub fn on_server(&self) -> bool {
+        self.server.is_some()
+    }
+
+    /// For a test of SQLite's file itself (its modes, locks, pages): true on a PostgreSQL
+    /// run, after saying why the test does not apply there.
+    pub fn sqlite_only(&self, why: &str) -> bool {
+        if self.on_server() {
+            eprintln!("not on PostgreSQL: {why}");
+        }
+        self.on_server()
     }
 
     pub fn root(&self) -> &Path {
         self.dir.path()
     }
 
+    /// Where osmo finds the database: a file, or on a PostgreSQL run the server's URL.
     pub fn db(&self) -> PathBuf {
-        self.root().join("data").join("osmo.db")
+        match &self.server {
+            Some(server) => PathBuf::from(&server.url),
+            None => self.root().join("data").join("osmo.db"),
+        }
     }
 
     pub fn config_dir(&self) -> PathBuf {
@@ -175,19 +252,41 @@ impl Env {
 
     /// The one number a `SELECT count(*) ...` on the database gives.
     pub fn count(&self, sql: &str) -> i64 {
-        self.sql()
-            .query_row(sql, [], |row| row.get(0))
-            .unwrap_or_else(|err| panic!("{sql}: {err}"))
+        match &self.server {
+            Some(server) => server
+                .client()
+                .query_one(sql, &[])
+                .unwrap_or_else(|err| panic!("{sql}: {err}"))
+                .get(0),
+            None => self
+                .sql()
+                .query_row(sql, [], |row| row.get(0))
+                .unwrap_or_else(|err| panic!("{sql}: {err}")),
+        }
     }
 
-    /// Opens the database directly, as a test's own second client.
+    /// Runs statements on the database as a second client would (SQL both backends
+    /// read alike).
+    pub fn exec(&self, sql: &str) {
+        let done = match &self.server {
+            Some(server) => server.client().batch_execute(sql).map_err(|e| e.to_string()),
+            None => self.sql().execute_batch(sql).map_err(|e| e.to_string()),
+        };
+        done.unwrap_or_else(|err| panic!("{sql}: {err}"));
+    }
+
+    /// Opens the SQLite file directly, as a test's own second client.
     pub fn sql(&self) -> rusqlite::Connection {
+        assert!(!self.on_server(), "sql() opens the SQLite file: use exec()/count()");
         let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE;
         rusqlite::Connection::open_with_flags(self.db(), flags).expect("open db")
     }
 
     /// Every row of every table, to show a failed command changed nothing.
     pub fn dump(&self) -> String {
+        if let Some(server) = &self.server {
+            return dump_server(&mut server.client());
+        }
         if !self.db().exists() {
             return "no database".into();
         }
@@ -225,6 +324,35 @@ impl Env {
         out.push_str(&format!("user_version: {version}\n"));
         out
     }
+}
+
+/// `Env::dump` on PostgreSQL: each table's rows as JSON, in a fixed order.
+fn dump_server(client: &mut postgres::Client) -> String {
+    let tables: Vec<String> = client
+        .query(
+            "SELECT tablename::text FROM pg_tables WHERE schemaname = current_schema()
+             AND tablename <> 'audit' ORDER BY 1",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    if tables.is_empty() {
+        return "no database".into();
+    }
+    let mut out = String::new();
+    for table in tables {
+        let rows: Option<String> = client
+            .query_one(
+                &format!("SELECT json_agg(t ORDER BY t::text)::text FROM {table} t"),
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        out.push_str(&format!("{table}: {}\n", rows.unwrap_or_default()));
+    }
+    out
 }
 
 /// Asserts that running `args` fails with `code` and leaves the database as it was.

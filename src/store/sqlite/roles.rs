@@ -2,12 +2,13 @@
 
 use rusqlite::OptionalExtension;
 
-use super::Tx;
-use super::tx::Role;
+use super::LiteTx;
+use crate::store::rows::RoleRows;
+use crate::store::rows::Role;
 use crate::error::Result;
 
-impl Tx<'_> {
-    pub fn role_exists(&self, name: &str) -> Result<bool> {
+impl RoleRows for LiteTx<'_> {
+    fn role_exists(&self, name: &str) -> Result<bool> {
         Ok(self
             .tx
             .prepare_cached("SELECT 1 FROM roles WHERE name = ?1")?
@@ -17,7 +18,7 @@ impl Tx<'_> {
     }
 
     /// Whether `name` is built in; `None` when there is no such role.
-    pub fn role_built_in(&self, name: &str) -> Result<Option<bool>> {
+    fn role_built_in(&self, name: &str) -> Result<Option<bool>> {
         Ok(self
             .tx
             .prepare_cached("SELECT built_in FROM roles WHERE name = ?1")?
@@ -26,7 +27,7 @@ impl Tx<'_> {
     }
 
     /// Every role, by name.
-    pub fn roles(&self) -> Result<Vec<Role>> {
+    fn roles(&self) -> Result<Vec<Role>> {
         let mut stmt = self
             .tx
             .prepare_cached("SELECT name, description, built_in FROM roles ORDER BY name")?;
@@ -41,7 +42,7 @@ impl Tx<'_> {
     }
 
     /// Adds a custom role; false when the name is taken.
-    pub fn insert_role(&self, name: &str, description: &str) -> Result<bool> {
+    fn insert_role(&self, name: &str, description: &str) -> Result<bool> {
         let inserted = self
             .tx
             .prepare_cached(
@@ -54,7 +55,7 @@ impl Tx<'_> {
 
     /// Deletes a custom role (never a built-in one); the schema takes it from every user
     /// and token. False when there was no such custom role.
-    pub fn delete_custom_role(&self, name: &str) -> Result<bool> {
+    fn delete_custom_role(&self, name: &str) -> Result<bool> {
         Ok(self
             .tx
             .prepare_cached("DELETE FROM roles WHERE name = ?1 AND built_in = 0")?
@@ -63,7 +64,7 @@ impl Tx<'_> {
     }
 
     /// How many tokens carry `role`.
-    pub fn count_tokens_with_role(&self, role: &str) -> Result<i64> {
+    fn count_tokens_with_role(&self, role: &str) -> Result<i64> {
         Ok(self
             .tx
             .prepare_cached("SELECT count(*) FROM token_roles WHERE role = ?1")?

@@ -3,7 +3,7 @@ use super::*;
 
 /// What SQLite plans for `sql` on a fresh database: one line per step.
 fn plan(sql: &str) -> String {
-    let store = Store::in_memory(&|_| Ok(false)).unwrap();
+    let store = Lite::in_memory(&|_| Ok(false)).unwrap();
     let mut stmt = store
         .conn
         .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))

@@ -2,14 +2,15 @@
 
 use rusqlite::OptionalExtension;
 
-use super::tx::{NewTokenRow, RoleGrant, StoredToken, TokenRef, TokenRow, role_list};
-use super::{Flow, Tx};
+use crate::store::rows::{NewTokenRow, RoleGrant, StoredToken, TokenRef, TokenRow};
+use super::{LiteTx, role_list};
+use crate::store::rows::{TokenRows, Flow};
 use crate::error::Result;
 use crate::time::Timestamp;
 
-impl Tx<'_> {
+impl TokenRows for LiteTx<'_> {
     /// `owner`'s token called `name`.
-    pub fn find_token(&self, owner: &str, name: &str) -> Result<Option<TokenRef>> {
+    fn find_token(&self, owner: &str, name: &str) -> Result<Option<TokenRef>> {
         Ok(self
             .tx
             .prepare_cached(
@@ -30,7 +31,7 @@ impl Tx<'_> {
 
     /// The first `limit` names of `owner`'s tokens starting with `prefix`, in order, from
     /// the `(user_id, name)` key.
-    pub fn token_names(&self, owner: &str, prefix: &str, limit: u32) -> Result<Vec<String>> {
+    fn token_names(&self, owner: &str, prefix: &str, limit: u32) -> Result<Vec<String>> {
         let (low, high) = super::users::id_range(prefix);
         let mut stmt = self.tx.prepare_cached(
             "SELECT name FROM tokens WHERE user_id = ?1 AND name >= ?2 AND name < ?3
@@ -41,7 +42,7 @@ impl Tx<'_> {
     }
 
     /// The token a presented secret names by its public id.
-    pub fn find_token_by_public_id(&self, public_id: &str) -> Result<Option<StoredToken>> {
+    fn find_token_by_public_id(&self, public_id: &str) -> Result<Option<StoredToken>> {
         Ok(self
             .tx
             .prepare_cached(
@@ -64,7 +65,7 @@ impl Tx<'_> {
     /// How many of `owner`'s tokens are unexpired at `now`, leaving out `except`, counting
     /// no further than `up_to`: the limit check needs to know only whether the limit is
     /// reached, whatever number of tokens the owner holds.
-    pub fn count_live_tokens(
+    fn count_live_tokens(
         &self,
         owner: &str,
         now: i64,
@@ -78,7 +79,7 @@ impl Tx<'_> {
     }
 
     /// How many tokens `owner` has, expired ones too.
-    pub fn count_user_tokens(&self, owner: &str) -> Result<i64> {
+    fn count_user_tokens(&self, owner: &str) -> Result<i64> {
         Ok(self
             .tx
             .prepare_cached("SELECT count(*) FROM tokens WHERE user_id = ?1")?
@@ -87,7 +88,7 @@ impl Tx<'_> {
 
     /// Inserts a token and its role grants; returns its internal id, which is never one
     /// a deleted or rotated token had (DESIGN §2).
-    pub fn insert_token(&self, token: &NewTokenRow<'_>, grants: &[RoleGrant]) -> Result<i64> {
+    fn insert_token(&self, token: &NewTokenRow<'_>, grants: &[RoleGrant]) -> Result<i64> {
         self.tx
             .prepare_cached(
                 "INSERT INTO tokens (public_id, user_id, name, description, secret_hash, created_at, created_by, expires_at)
@@ -121,7 +122,7 @@ impl Tx<'_> {
     }
 
     /// Deletes a token; the schema ends its sessions and drops its grants.
-    pub fn delete_token(&self, row_id: i64) -> Result<()> {
+    fn delete_token(&self, row_id: i64) -> Result<()> {
         self.tx
             .prepare_cached("DELETE FROM tokens WHERE id = ?1")?
             .execute([row_id])?;
@@ -129,7 +130,7 @@ impl Tx<'_> {
     }
 
     /// Records a use at `now`.
-    pub fn touch_token(&self, row_id: i64, now: i64) -> Result<()> {
+    fn touch_token(&self, row_id: i64, now: i64) -> Result<()> {
         self.tx
             .prepare_cached("UPDATE tokens SET last_used_at = ?2 WHERE id = ?1")?
             .execute((row_id, now))?;
@@ -137,7 +138,7 @@ impl Tx<'_> {
     }
 
     /// Replaces a token's hash only where it is still exactly `old`.
-    pub fn replace_token_hash(&self, row_id: i64, old: &str, new: &str) -> Result<()> {
+    fn replace_token_hash(&self, row_id: i64, old: &str, new: &str) -> Result<()> {
         self.tx
             .prepare_cached(
                 "UPDATE tokens SET secret_hash = ?3 WHERE id = ?1 AND secret_hash = ?2",
@@ -147,7 +148,7 @@ impl Tx<'_> {
     }
 
     /// A token's role names, sorted.
-    pub fn token_roles(&self, row_id: i64) -> Result<Vec<String>> {
+    fn token_roles(&self, row_id: i64) -> Result<Vec<String>> {
         let mut stmt = self
             .tx
             .prepare_cached("SELECT role FROM token_roles WHERE token_id = ?1 ORDER BY role")?;
@@ -156,27 +157,17 @@ impl Tx<'_> {
     }
 
     /// A token's grants, sorted by role.
-    pub fn token_grants(&self, row_id: i64) -> Result<Vec<RoleGrant>> {
+    fn token_grants(&self, row_id: i64) -> Result<Vec<RoleGrant>> {
         self.grants(
             "SELECT role, assigned_by, assigned_at FROM token_roles WHERE token_id = ?1 ORDER BY role",
             [row_id],
         )
     }
 
-    /// `owner`'s tokens by name, or every token by owner and name, each with its roles.
-    pub fn list_tokens(&self, owner: Option<&str>) -> Result<Vec<(TokenRow, Vec<String>)>> {
-        let mut all = Vec::new();
-        self.each_token(owner, &mut |row, roles| {
-            all.push((row, roles));
-            Ok(Flow::Continue(()))
-        })?;
-        Ok(all)
-    }
-
     /// As `list_tokens`, one token at a time, as the rows come: the owner-and-name index
     /// gives the order (nothing is sorted), and each token's roles come from the roles'
     /// key, aggregated in order (plan: `tokens_by_owner`, then `token_roles` by key).
-    pub fn each_token(
+    fn each_token(
         &self,
         owner: Option<&str>,
         each: &mut dyn FnMut(TokenRow, Vec<String>) -> Result<Flow>,

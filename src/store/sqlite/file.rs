@@ -152,7 +152,7 @@ pub(super) fn read_only_uri(path: &Path, immutable: bool) -> String {
 }
 
 /// `PATH-wal`, `PATH-shm`.
-pub(super) fn sidecar(path: &Path, suffix: &str) -> PathBuf {
+pub(in crate::store) fn sidecar(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(suffix);
     PathBuf::from(name)

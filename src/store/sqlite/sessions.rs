@@ -2,12 +2,13 @@
 
 use rusqlite::OptionalExtension;
 
-use super::Tx;
-use super::tx::SessionRow;
+use super::LiteTx;
+use crate::store::rows::SessionRows;
+use crate::store::rows::SessionRow;
 use crate::error::Result;
 
-impl Tx<'_> {
-    pub fn insert_session(
+impl SessionRows for LiteTx<'_> {
+    fn insert_session(
         &self,
         id: &str,
         token_row_id: i64,
@@ -25,7 +26,7 @@ impl Tx<'_> {
     }
 
     /// A session with its token; `None` once either is gone.
-    pub fn find_session(&self, id: &str) -> Result<Option<SessionRow>> {
+    fn find_session(&self, id: &str) -> Result<Option<SessionRow>> {
         Ok(self
             .tx
             .prepare_cached(
@@ -47,7 +48,7 @@ impl Tx<'_> {
             .optional()?)
     }
 
-    pub fn touch_session(&self, id: &str, now: i64) -> Result<()> {
+    fn touch_session(&self, id: &str, now: i64) -> Result<()> {
         self.tx
             .prepare_cached("UPDATE sessions SET last_used_at = ?2 WHERE id = ?1")?
             .execute((id, now))?;
@@ -55,7 +56,7 @@ impl Tx<'_> {
     }
 
     /// Ends a session; one already gone is fine.
-    pub fn delete_session(&self, id: &str) -> Result<()> {
+    fn delete_session(&self, id: &str) -> Result<()> {
         self.tx
             .prepare_cached("DELETE FROM sessions WHERE id = ?1")?
             .execute([id])?;

@@ -2,13 +2,14 @@
 
 use rusqlite::OptionalExtension;
 
-use super::tx::{RoleGrant, UserRow, role_list};
-use super::{Flow, Tx};
+use crate::store::rows::{RoleGrant, UserRow};
+use super::{LiteTx, role_list};
+use crate::store::rows::{UserRows, Flow};
 use crate::error::Result;
 use crate::time::Timestamp;
 
-impl Tx<'_> {
-    pub fn user_exists(&self, id: &str) -> Result<bool> {
+impl UserRows for LiteTx<'_> {
+    fn user_exists(&self, id: &str) -> Result<bool> {
         Ok(self
             .tx
             .prepare_cached("SELECT 1 FROM users WHERE id = ?1")?
@@ -17,7 +18,7 @@ impl Tx<'_> {
             .is_some())
     }
 
-    pub fn find_user(&self, id: &str) -> Result<Option<UserRow>> {
+    fn find_user(&self, id: &str) -> Result<Option<UserRow>> {
         Ok(self
             .tx
             .prepare_cached("SELECT created_at, created_by FROM users WHERE id = ?1")?
@@ -32,7 +33,7 @@ impl Tx<'_> {
     }
 
     /// Inserts a user; false when the id is taken.
-    pub fn insert_user(&self, id: &str, created_at: i64, created_by: &str) -> Result<bool> {
+    fn insert_user(&self, id: &str, created_at: i64, created_by: &str) -> Result<bool> {
         let inserted = self
             .tx
             .prepare_cached(
@@ -44,7 +45,7 @@ impl Tx<'_> {
     }
 
     /// Deletes a user; the schema deletes its roles, tokens, token roles and sessions.
-    pub fn delete_user(&self, id: &str) -> Result<bool> {
+    fn delete_user(&self, id: &str) -> Result<bool> {
         Ok(self
             .tx
             .prepare_cached("DELETE FROM users WHERE id = ?1")?
@@ -53,7 +54,7 @@ impl Tx<'_> {
     }
 
     /// The names of the roles `user` holds, sorted.
-    pub fn user_roles(&self, user: &str) -> Result<Vec<String>> {
+    fn user_roles(&self, user: &str) -> Result<Vec<String>> {
         let mut stmt = self
             .tx
             .prepare_cached("SELECT role FROM user_roles WHERE user_id = ?1 ORDER BY role")?;
@@ -62,7 +63,7 @@ impl Tx<'_> {
     }
 
     /// The roles `user` holds, with who gave them when, sorted.
-    pub fn user_grants(&self, user: &str) -> Result<Vec<RoleGrant>> {
+    fn user_grants(&self, user: &str) -> Result<Vec<RoleGrant>> {
         self.grants(
             "SELECT role, assigned_by, assigned_at FROM user_roles WHERE user_id = ?1 ORDER BY role",
             [user],
@@ -70,7 +71,7 @@ impl Tx<'_> {
     }
 
     /// Gives `user` a role; false when it held it already.
-    pub fn grant_role(&self, user: &str, role: &str, by: &str, at: i64) -> Result<bool> {
+    fn grant_role(&self, user: &str, role: &str, by: &str, at: i64) -> Result<bool> {
         let inserted = self
             .tx
             .prepare_cached(
@@ -83,7 +84,7 @@ impl Tx<'_> {
 
     /// Takes a role from `user` (and, by the schema, from the user's tokens); false when
     /// the user did not hold it. Removing the last `osmo-admin` is a conflict.
-    pub fn revoke_role(&self, user: &str, role: &str) -> Result<bool> {
+    fn revoke_role(&self, user: &str, role: &str) -> Result<bool> {
         let deleted = self
             .tx
             .prepare_cached("DELETE FROM user_roles WHERE user_id = ?1 AND role = ?2")?
@@ -92,7 +93,7 @@ impl Tx<'_> {
     }
 
     /// How many users hold `role`.
-    pub fn count_role_holders(&self, role: &str) -> Result<i64> {
+    fn count_role_holders(&self, role: &str) -> Result<i64> {
         Ok(self
             .tx
             .prepare_cached("SELECT count(*) FROM user_roles WHERE role = ?1")?
@@ -102,7 +103,7 @@ impl Tx<'_> {
     /// How many users have an id starting with `prefix` and hold any of `roles` (or any
     /// role at all when `roles` is empty: every user). Read from the id range of the
     /// users' key, or of the roles' `(role, user_id)` index for each role.
-    pub fn count_users(&self, prefix: &str, roles: &[String]) -> Result<i64> {
+    fn count_users(&self, prefix: &str, roles: &[String]) -> Result<i64> {
         let (low, high) = id_range(prefix);
         Ok(if roles.is_empty() {
             self.tx
@@ -118,7 +119,7 @@ impl Tx<'_> {
     /// The first `limit` of those users by id, each with its roles, one at a time: the
     /// users' key (or, for roles, the roles' index) gives the order, so nothing is sorted,
     /// and each user's roles come from their key, aggregated in order.
-    pub fn each_user(
+    fn each_user(
         &self,
         prefix: &str,
         roles: &[String],
@@ -145,11 +146,9 @@ impl Tx<'_> {
         }
         Ok(())
     }
-}
 
-impl Tx<'_> {
     /// The first `limit` user ids starting with `prefix`, in order, from the users' key.
-    pub fn user_ids(&self, prefix: &str, limit: u32) -> Result<Vec<String>> {
+    fn user_ids(&self, prefix: &str, limit: u32) -> Result<Vec<String>> {
         let (low, high) = id_range(prefix);
         let mut stmt = self.tx.prepare_cached(
             "SELECT id FROM users WHERE id >= ?1 AND id < ?2 ORDER BY id LIMIT ?3",

@@ -2,12 +2,13 @@
 
 use rusqlite::OptionalExtension;
 
-use super::Tx;
+use super::LiteTx;
+use crate::store::rows::SettingRows;
 use crate::error::Result;
 
-impl Tx<'_> {
+impl SettingRows for LiteTx<'_> {
     /// A stored value, if any.
-    pub fn setting(&self, key: &str) -> Result<Option<String>> {
+    fn setting(&self, key: &str) -> Result<Option<String>> {
         Ok(self
             .tx
             .prepare_cached("SELECT value FROM settings WHERE key = ?1")?
@@ -16,13 +17,13 @@ impl Tx<'_> {
     }
 
     /// Every stored key and value.
-    pub fn settings(&self) -> Result<Vec<(String, String)>> {
+    fn settings(&self) -> Result<Vec<(String, String)>> {
         let mut stmt = self.tx.prepare_cached("SELECT key, value FROM settings")?;
         let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    pub fn put_setting(&self, key: &str, value: &str) -> Result<()> {
+    fn put_setting(&self, key: &str, value: &str) -> Result<()> {
         self.tx
             .prepare_cached(
                 "INSERT INTO settings (key, value) VALUES (?1, ?2)

@@ -1,12 +1,13 @@
 //! The audit trail.
 
-use super::tx::{Event, NewEvent};
-use super::{Flow, Tx};
+use crate::store::rows::{Event, NewEvent};
+use super::LiteTx;
+use crate::store::rows::{AuditRows, Flow};
 use crate::error::Result;
 use crate::time::Timestamp;
 
-impl Tx<'_> {
-    pub fn append_audit(&self, event: &NewEvent<'_>) -> Result<()> {
+impl AuditRows for LiteTx<'_> {
+    fn append_audit(&self, event: &NewEvent<'_>) -> Result<()> {
         self.tx
             .prepare_cached(
                 "INSERT INTO audit (at, actor, action, target, subject, outcome)
@@ -28,7 +29,7 @@ impl Tx<'_> {
     /// each read backwards along its own index, are merged: a few pages, not every event
     /// of an actor as busy as the operator (plan: `audit_by_actor` and `audit_by_subject`,
     /// then a merge of at most 2 × `count` rows).
-    pub fn each_audit_event(
+    fn each_audit_event(
         &self,
         user: Option<&str>,
         count: u32,

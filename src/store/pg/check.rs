@@ -1,0 +1,261 @@
+//! `db check`, `db info` and moving every row, on PostgreSQL.
+
+use postgres::Row;
+
+use super::PgTx;
+use crate::error::Result;
+use crate::store::rows::{CheckRows, CopyRows, Flow, Record, Table};
+
+impl CheckRows for PgTx<'_> {
+    /// The server checks its own pages (and reports damage as an error of the statement
+    /// that meets it); there is no whole-database check to run from a client.
+    fn integrity_problems(&self) -> Result<Vec<String>> {
+        Ok(Vec::new())
+    }
+
+    /// PostgreSQL enforces every foreign key at every commit: none can be broken.
+    fn broken_references(&self) -> Result<Vec<(String, String)>> {
+        Ok(Vec::new())
+    }
+
+    fn tokens_without_roles(&self) -> Result<Vec<(String, String)>> {
+        Ok(self
+            .rows(
+                "SELECT user_id, name FROM tokens t
+                 WHERE NOT EXISTS (SELECT 1 FROM token_roles r WHERE r.token_id = t.id)
+                 ORDER BY user_id, name",
+                &[],
+            )?
+            .iter()
+            .map(|row| (row.get(0), row.get(1)))
+            .collect())
+    }
+
+    fn token_roles_not_held(&self) -> Result<Vec<(String, String, String)>> {
+        Ok(self
+            .rows(
+                "SELECT r.user_id, coalesce(t.name, '?'), r.role FROM token_roles r
+                 LEFT JOIN tokens t ON t.id = r.token_id
+                 WHERE NOT EXISTS (SELECT 1 FROM user_roles u
+                                   WHERE u.user_id = r.user_id AND u.role = r.role)
+                 ORDER BY 1, 2, 3",
+                &[],
+            )?
+            .iter()
+            .map(|row| (row.get(0), row.get(1), row.get(2)))
+            .collect())
+    }
+
+    fn count_rows(&self, table: Table) -> Result<i64> {
+        let sql = match table {
+            Table::Users => "SELECT count(*) FROM users",
+            Table::Roles => "SELECT count(*) FROM roles",
+            Table::Tokens => "SELECT count(*) FROM tokens",
+            Table::Sessions => "SELECT count(*) FROM sessions",
+            Table::Audit => "SELECT count(*) FROM audit",
+        };
+        self.count(sql, &[])
+    }
+
+    fn count_all_live_tokens(&self, now: i64) -> Result<i64> {
+        self.count("SELECT count(*) FROM tokens WHERE expires_at > $1", &[&now])
+    }
+
+    fn delete_all_sessions(&self) -> Result<()> {
+        self.execute("DELETE FROM sessions", &[])?;
+        Ok(())
+    }
+}
+
+impl CopyRows for PgTx<'_> {
+    fn export(&self, each: &mut dyn FnMut(Record) -> Result<()>) -> Result<()> {
+        let mut all = |sql: &str, read: &dyn Fn(&Row) -> Record| {
+            self.stream(sql, &[], &mut |row| {
+                each(read(row))?;
+                Ok(Flow::Continue(()))
+            })
+        };
+        all("SELECT key, value FROM settings ORDER BY key", &|r| {
+            Record::Setting {
+                key: r.get(0),
+                value: r.get(1),
+            }
+        })?;
+        all(
+            "SELECT name, description, built_in FROM roles ORDER BY name",
+            &|r| Record::Role {
+                name: r.get(0),
+                description: r.get(1),
+                built_in: r.get(2),
+            },
+        )?;
+        all(
+            "SELECT id, created_at, created_by FROM users ORDER BY id",
+            &|r| Record::User {
+                id: r.get(0),
+                created_at: r.get(1),
+                created_by: r.get(2),
+            },
+        )?;
+        all(
+            "SELECT user_id, role, assigned_by, assigned_at FROM user_roles ORDER BY user_id, role",
+            &|r| Record::UserRole {
+                user_id: r.get(0),
+                role: r.get(1),
+                assigned_by: r.get(2),
+                assigned_at: r.get(3),
+            },
+        )?;
+        all(
+            "SELECT id, public_id, user_id, name, description, secret_hash, created_at,
+                    created_by, expires_at, last_used_at
+             FROM tokens ORDER BY id",
+            &|r| Record::Token {
+                id: r.get(0),
+                public_id: r.get(1),
+                user_id: r.get(2),
+                name: r.get(3),
+                description: r.get(4),
+                secret_hash: r.get(5),
+                created_at: r.get(6),
+                created_by: r.get(7),
+                expires_at: r.get(8),
+                last_used_at: r.get(9),
+            },
+        )?;
+        all(
+            "SELECT token_id, user_id, role, assigned_by, assigned_at FROM token_roles
+             ORDER BY token_id, role",
+            &|r| Record::TokenRole {
+                token_id: r.get(0),
+                user_id: r.get(1),
+                role: r.get(2),
+                assigned_by: r.get(3),
+                assigned_at: r.get(4),
+            },
+        )?;
+        all(
+            "SELECT id, at, actor, action, target, subject, outcome FROM audit ORDER BY id",
+            &|r| Record::Audit {
+                id: r.get(0),
+                at: r.get(1),
+                actor: r.get(2),
+                action: r.get(3),
+                target: r.get(4),
+                subject: r.get(5),
+                outcome: r.get(6),
+            },
+        )?;
+        // The identity's high-water mark: above every id ever given, deleted ones too.
+        all(
+            "SELECT greatest(
+                coalesce(pg_sequence_last_value(pg_get_serial_sequence('tokens', 'id')::regclass), 0),
+                coalesce((SELECT max(id) FROM tokens), 0))",
+            &|r| Record::TokenIdsUsed(r.get(0)),
+        )
+    }
+
+    fn import(&self, record: &Record) -> Result<()> {
+        match record {
+            Record::Setting { key, value } => self.execute_cached(
+                "INSERT INTO settings (key, value) VALUES ($1, $2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                &[key, value],
+            ),
+            Record::Role {
+                name,
+                description,
+                built_in,
+            } => self.execute_cached(
+                "INSERT INTO roles (name, description, built_in) VALUES ($1, $2, $3)
+                 ON CONFLICT (name) DO UPDATE
+                 SET description = excluded.description, built_in = excluded.built_in",
+                &[name, description, built_in],
+            ),
+            Record::User {
+                id,
+                created_at,
+                created_by,
+            } => self.execute_cached(
+                "INSERT INTO users (id, created_at, created_by) VALUES ($1, $2, $3)",
+                &[id, created_at, created_by],
+            ),
+            Record::UserRole {
+                user_id,
+                role,
+                assigned_by,
+                assigned_at,
+            } => self.execute_cached(
+                "INSERT INTO user_roles (user_id, role, assigned_by, assigned_at)
+                 VALUES ($1, $2, $3, $4)",
+                &[user_id, role, assigned_by, assigned_at],
+            ),
+            Record::Token {
+                id,
+                public_id,
+                user_id,
+                name,
+                description,
+                secret_hash,
+                created_at,
+                created_by,
+                expires_at,
+                last_used_at,
+            } => self.execute_cached(
+                "INSERT INTO tokens (id, public_id, user_id, name, description, secret_hash,
+                                     created_at, created_by, expires_at, last_used_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                &[
+                    id,
+                    public_id,
+                    user_id,
+                    name,
+                    description,
+                    secret_hash,
+                    created_at,
+                    created_by,
+                    expires_at,
+                    last_used_at,
+                ],
+            ),
+            Record::TokenRole {
+                token_id,
+                user_id,
+                role,
+                assigned_by,
+                assigned_at,
+            } => self.execute_cached(
+                "INSERT INTO token_roles (token_id, user_id, role, assigned_by, assigned_at)
+                 VALUES ($1, $2, $3, $4, $5)",
+                &[token_id, user_id, role, assigned_by, assigned_at],
+            ),
+            Record::Audit {
+                id,
+                at,
+                actor,
+                action,
+                target,
+                subject,
+                outcome,
+            } => self.execute_cached(
+                "INSERT INTO audit (id, at, actor, action, target, subject, outcome)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                &[id, at, actor, action, target, subject, outcome],
+            ),
+            // Identities given explicit ids do not move on by themselves: both go past
+            // every id now stored, and tokens' past every id ever given.
+            Record::TokenIdsUsed(used) => {
+                self.execute(
+                    "SELECT setval(pg_get_serial_sequence('tokens', 'id'),
+                                   greatest($1, (SELECT coalesce(max(id), 0) FROM tokens), 1),
+                                   greatest($1, (SELECT coalesce(max(id), 0) FROM tokens)) > 0),
+                            setval(pg_get_serial_sequence('audit', 'id'),
+                                   greatest((SELECT coalesce(max(id), 0) FROM audit), 1),
+                                   (SELECT count(*) FROM audit) > 0)",
+                    &[used],
+                )?;
+                Ok(())
+            }
+        }
+    }
+}
