@@ -40,6 +40,7 @@ pub enum Action {
     DbCheck,
     DbBackup,
     DbRestore,
+    DbCopy,
 }
 
 impl Action {
@@ -77,6 +78,7 @@ impl Action {
             Action::DbCheck => "db.check",
             Action::DbBackup => "db.backup",
             Action::DbRestore => "db.restore",
+            Action::DbCopy => "db.copy",
         }
     }
 }

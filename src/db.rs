@@ -163,6 +163,28 @@ pub fn backup(
     })
 }
 
+/// `db copy`.
+#[derive(Debug, Serialize)]
+pub struct CopiedTo {
+    pub from: String,
+    pub to: String,
+    pub users: i64,
+    pub tokens: i64,
+}
+
+/// Copies every row but sessions into the empty database `dest`, leaving this one as it
+/// is (not even an audit event: the copy is exact).
+pub fn copy(store: &mut Store, caller: &Caller, dest: &Path) -> Result<CopiedTo> {
+    caller.authorize(Need::Admin("Copying the database"))?;
+    let copied = store.copy_to(dest)?;
+    Ok(CopiedTo {
+        from: store.path().display().to_string(),
+        to: Store::shown(dest),
+        users: copied.users,
+        tokens: copied.tokens,
+    })
+}
+
 /// A backup checked and ready to restore, with what it holds.
 pub struct Restorable {
     staged: Staged,

@@ -51,4 +51,20 @@ pub enum DbCommand {
         #[arg(short, long)]
         force: bool,
     },
+    /// Copy everything into a new, empty database of either kind (admin only).
+    #[command(
+        long_about = "Copy everything into a new, empty database of either kind (admin only).\n\n\
+        Users, roles, grants, tokens with their hashes, settings and the audit log go across\n\
+        with their ids and timestamps, so every token keeps working; sessions do not (users\n\
+        log in again). DEST is an SQLite file that is missing or empty (made 0600), or a\n\
+        postgres:// URL whose schema holds no tables. This database is not changed.",
+        after_help = "Ex. osmo db copy --to postgresql://osmo@db.lab/osmo",
+        after_long_help = "Ex. osmo db copy --to postgresql://osmo@db.lab/osmo\n\
+        Ex. osmo --db postgresql://osmo@db.lab/osmo db copy --to ~/osmo-local.db"
+    )]
+    Copy {
+        /// The new database: a file path, or a postgres:// URL.
+        #[arg(long, value_name = "DEST")]
+        to: PathBuf,
+    },
 }

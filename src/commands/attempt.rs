@@ -89,6 +89,7 @@ impl Attempt {
                 DbCommand::Check => on(Action::DbCheck, &none, None, false),
                 DbCommand::Backup { .. } => on(Action::DbBackup, &none, None, false),
                 DbCommand::Restore { .. } => on(Action::DbRestore, &none, None, false),
+                DbCommand::Copy { .. } => on(Action::DbCopy, &none, None, false),
             },
             Command::Init { .. }
             | Command::Login { .. }

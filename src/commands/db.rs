@@ -20,6 +20,10 @@ pub fn run(ctx: &mut Ctx, cmd: DbCommand) -> Result<ExitStatus> {
         DbCommand::Backup { path, force } => {
             emit(format, &db::backup(store, caller, &path, force, now)?)?
         }
+        DbCommand::Copy { to } => emit(
+            format,
+            &db::copy(store, caller, &crate::store::expand_home(&to))?,
+        )?,
         DbCommand::Restore { path, force } => {
             let prepared = db::prepare_restore(store, caller, &path)?;
             confirm(

@@ -197,8 +197,7 @@ fn init(global: &Global, admin: &str) -> Result<()> {
     validate::user_id(admin)?;
     let location = Location::of(global.db.as_deref())?;
     let path = &location.path;
-    let in_use = std::fs::metadata(path).is_ok_and(|meta| meta.is_dir() || meta.len() > 0);
-    if in_use {
+    if Store::holds_data(path)? {
         return Err(Error::conflict(format!(
             "{} already exists; nothing was changed. To make another database, pass --db PATH (or set OSMO_DB) with a new path.",
             Store::shown(path)

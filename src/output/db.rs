@@ -1,7 +1,7 @@
 //! Text for `db` commands.
 
 use super::Render;
-use crate::db::{BackedUp, Checked, Info, Restored};
+use crate::db::{BackedUp, Checked, CopiedTo, Info, Restored};
 
 impl Render for Info {
     fn text(&self, out: &mut String) {
@@ -50,6 +50,15 @@ impl Render for Restored {
         out.push_str(&format!(
             "Restored from {} ({} users, {} tokens)\n",
             self.path, self.users, self.tokens
+        ));
+    }
+}
+
+impl Render for CopiedTo {
+    fn text(&self, out: &mut String) {
+        out.push_str(&format!(
+            "Copied {} to {} ({} users, {} tokens)\n",
+            self.from, self.to, self.users, self.tokens
         ));
     }
 }

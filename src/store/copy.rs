@@ -82,9 +82,7 @@ fn open_bare(location: &Path, create: Create) -> Result<Store> {
 /// Every row of `from` (but sessions) into `to`, in one read and one write transaction:
 /// `to` sees all of them or none.
 fn copy_rows(from: &mut Store, to: &mut Store) -> Result<()> {
-    from.read(|source| {
-        to.write(|dest| source.export(&mut |record| dest.import(&record)))
-    })
+    from.read(|source| to.write(|dest| source.export(&mut |record| dest.import(&record))))
 }
 
 fn counted(store: &mut Store) -> Result<(i64, i64)> {
@@ -95,6 +93,12 @@ impl Store {
     /// Writes a consistent osmo SQLite file of the database to `dest` (mode 0600), while
     /// other processes keep working. An existing `dest` is replaced only when `replace`.
     pub fn backup_to(&mut self, dest: &Path, replace: bool) -> Result<Copied> {
+        if is_server_url(dest) {
+            return Err(Error::invalid(format!(
+                "{} is a server: a backup is an SQLite file. To copy the database onto a server, use osmo db copy --to URL.",
+                Store::shown(dest)
+            )));
+        }
         if is_same_file(dest, self.path()) {
             return Err(Error::invalid(format!(
                 "{} is the database itself: back it up to another file.",
@@ -209,24 +213,11 @@ impl Store {
     /// `db copy`: everything but sessions into `dest`, which must be empty: a missing or
     /// zero-length file, or a PostgreSQL schema with no tables. A new file is made 0600.
     pub fn copy_to(&mut self, dest: &Path) -> Result<Copied> {
-        let occupied = || {
-            Error::conflict(format!(
+        if Store::holds_data(dest)? || is_same_file(dest, self.path()) {
+            return Err(Error::conflict(format!(
                 "{} is not empty: db copy writes only into a new database.",
                 Store::shown(dest)
-            ))
-        };
-        if is_server_url(dest) {
-            if !Store::server_is_empty(dest)? {
-                return Err(occupied());
-            }
-        } else {
-            match fs::symlink_metadata(dest) {
-                Ok(meta) if meta.len() > 0 || meta.is_dir() => return Err(occupied()),
-                _ => {}
-            }
-            if is_same_file(dest, self.path()) {
-                return Err(occupied());
-            }
+            )));
         }
         let mut to = open_bare(dest, Create::File)?;
         copy_rows(self, &mut to)?;
@@ -249,14 +240,23 @@ impl Store {
         location.display().to_string()
     }
 
+    /// Whether anything is at `location` already: a file that is not empty (or a
+    /// folder), or a PostgreSQL schema with tables in it.
+    pub fn holds_data(location: &Path) -> Result<bool> {
+        if is_server_url(location) {
+            return Store::server_holds_tables(location);
+        }
+        Ok(fs::metadata(location).is_ok_and(|meta| meta.is_dir() || meta.len() > 0))
+    }
+
     #[cfg(feature = "postgres")]
-    fn server_is_empty(url: &Path) -> Result<bool> {
-        super::pg::Pg::schema_is_empty(&url.to_string_lossy())
+    fn server_holds_tables(url: &Path) -> Result<bool> {
+        Ok(!super::pg::Pg::schema_is_empty(&url.to_string_lossy())?)
     }
 
     #[cfg(not(feature = "postgres"))]
-    fn server_is_empty(url: &Path) -> Result<bool> {
-        Store::open_server(url, Create::Never, &|_| Ok(false)).map(|_| false)
+    fn server_holds_tables(url: &Path) -> Result<bool> {
+        Store::open_server(url, Create::Never, &|_| Ok(false)).map(|_| true)
     }
 }
 

@@ -14,8 +14,8 @@ use std::time::Duration;
 
 pub use copy::{Copied, Staged};
 pub use rows::{
-    Event, Flow, NewEvent, NewTokenRow, Role, RoleGrant, SessionRow, StoredToken, Table,
-    TokenRef, TokenRow, Tx, UserRow,
+    Event, Flow, NewEvent, NewTokenRow, Role, RoleGrant, SessionRow, StoredToken, Table, TokenRef,
+    TokenRow, Tx, UserRow,
 };
 pub use sqlite::{APPLICATION_ID, MIGRATIONS, default_path, expand_home};
 
@@ -77,7 +77,11 @@ impl Store {
     /// Opens the database at `location` (a file path, or a `postgres://` URL), creating it
     /// on first use and running `bootstrap` in the transaction that creates its schema.
     /// Returns whether it was bootstrapped.
-    pub fn open(location: &Path, create: Create, bootstrap: Bootstrap<'_>) -> Result<(Store, bool)> {
+    pub fn open(
+        location: &Path,
+        create: Create,
+        bootstrap: Bootstrap<'_>,
+    ) -> Result<(Store, bool)> {
         if is_server_url(location) {
             return Store::open_server(location, create, bootstrap);
         }

@@ -10,6 +10,7 @@
 //! - the token limit: `count_live_tokens` and `insert_token` in one `write`;
 //! - the last admin: the schema's trigger counts the other holders of `osmo-admin` inside
 //!   the deleting transaction.
+//!
 //! Both need the writers of one database to run one at a time. SQLite's `write` is
 //! `BEGIN IMMEDIATE`, its single writer; PostgreSQL's takes a row lock that every write
 //! transaction of the same database takes first (see `pg/mod.rs`).
@@ -90,8 +91,13 @@ pub trait TokenRows {
     /// How many of `owner`'s tokens are unexpired at `now`, leaving out `except`, counting
     /// no further than `up_to`: the limit check needs to know only whether the limit is
     /// reached, whatever number of tokens the owner holds.
-    fn count_live_tokens(&self, owner: &str, now: i64, except: Option<i64>, up_to: i64)
-    -> Result<i64>;
+    fn count_live_tokens(
+        &self,
+        owner: &str,
+        now: i64,
+        except: Option<i64>,
+        up_to: i64,
+    ) -> Result<i64>;
     /// How many tokens `owner` has, expired ones too.
     fn count_user_tokens(&self, owner: &str) -> Result<i64>;
     /// Inserts a token and its role grants; returns its internal id, which is never one

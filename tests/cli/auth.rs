@@ -39,12 +39,7 @@ fn world() -> (Env, Vec<(&'static str, String)>) {
     for name in ["alice-del", "alice-rot"] {
         token_for(&env, "alice", name, &[]);
     }
-    env.sql()
-        .execute(
-            "UPDATE tokens SET expires_at = 1000 WHERE name = 'alice-old'",
-            [],
-        )
-        .unwrap();
+    env.exec("UPDATE tokens SET expires_at = 1000 WHERE name = 'alice-old'");
     env.ok(&["token", "delete", "alice-gone", "-u", "alice"]);
     let malformed = tokens[1].1.replace("osmo_", "osmo-");
     tokens.push(("malformed token", malformed));
@@ -503,24 +498,18 @@ fn sessions_end_when_idle_or_when_the_token_expires() {
     env.ok(&["token", "list"]);
     // Unused for longer than session-idle-timeout (12h).
     let past = chrono::Utc::now().timestamp() - 13 * 3600;
-    env.sql()
-        .execute("UPDATE sessions SET last_used_at = ?1", [past])
-        .unwrap();
+    env.exec(&format!("UPDATE sessions SET last_used_at = {past}"));
     let run = env.run(&["token", "list"]);
     assert_eq!(run.code, 6, "{run}");
     assert!(run.stderr.contains("session-idle-timeout"), "{run}");
     // Use refreshes the session.
     env.ok(&["login", "--token", &token]);
     let recent = chrono::Utc::now().timestamp() - 11 * 3600;
-    env.sql()
-        .execute("UPDATE sessions SET last_used_at = ?1", [recent])
-        .unwrap();
+    env.exec(&format!("UPDATE sessions SET last_used_at = {recent}"));
     env.ok(&["token", "list"]);
     env.ok(&["token", "list"]);
     // The token expiring ends the session.
-    env.sql()
-        .execute("UPDATE tokens SET expires_at = 1000", [])
-        .unwrap();
+    env.exec("UPDATE tokens SET expires_at = 1000");
     let run = env.run(&["token", "list"]);
     assert_eq!(run.code, 6, "{run}");
     assert!(run.stderr.contains("expired"), "{run}");
@@ -596,9 +585,7 @@ fn verify_reports_valid_tokens_and_reasons() {
     };
     let rotated: Issued = env.json(&["token", "rotate", "ci"]);
     let expired: Issued = env.json(&["token", "set", "old"]);
-    env.sql()
-        .execute("UPDATE tokens SET expires_at = 1000 WHERE name = 'old'", [])
-        .unwrap();
+    env.exec("UPDATE tokens SET expires_at = 1000 WHERE name = 'old'");
     for (token, reason) in [
         ("osmo_garbage", "malformed"),
         (issued.token.as_str(), "unknown"),

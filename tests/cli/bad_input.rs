@@ -258,15 +258,24 @@ fn bad_database_paths_exit_1_and_change_nothing() {
         .unwrap();
     // A truncated osmo database.
     let truncated = root.join("truncated.db");
-    let source = Env::new();
+    let source = root.join("source.db");
     for i in 0..40 {
-        source.ok(&["user", "create", &format!("user-{i}"), "-r", "osmo-user"]);
+        let user = format!("user-{i}");
+        env.ok(&[
+            "--db",
+            source.to_str().unwrap(),
+            "user",
+            "create",
+            &user,
+            "-r",
+            "osmo-user",
+        ]);
     }
-    let bytes = fs::read(source.db()).unwrap();
+    let bytes = fs::read(&source).unwrap();
     fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
     // A newer schema.
     let newer = root.join("newer.db");
-    fs::copy(source.db(), &newer).unwrap();
+    fs::copy(&source, &newer).unwrap();
     rusqlite::Connection::open(&newer)
         .unwrap()
         .pragma_update(None, "user_version", 99)

@@ -23,12 +23,9 @@ fn refused_usage(env: &Env, args: &[&str]) {
 }
 
 fn expire(env: &Env, name: &str) {
-    env.sql()
-        .execute(
-            "UPDATE tokens SET expires_at = 1000 WHERE name = ?1",
-            [name],
-        )
-        .unwrap();
+    env.exec(&format!(
+        "UPDATE tokens SET expires_at = 1000 WHERE name = '{name}'"
+    ));
 }
 
 /// The token names a listing shows, in order.
@@ -231,12 +228,7 @@ struct AllDeleted {
 #[test]
 fn token_delete_all_revokes_every_token_of_a_user() {
     let env = world();
-    let b_live = env
-        .sql()
-        .query_row("SELECT 1 FROM tokens WHERE name = 'b-live'", [], |r| {
-            r.get::<_, i64>(0)
-        })
-        .unwrap();
+    let b_live = env.count("SELECT count(*) FROM tokens WHERE name = 'b-live'");
     assert_eq!(b_live, 1);
     let alice = token_for(&env, "alice", "b-session", &[]);
     let config = env.root().join("alice-config");
@@ -300,12 +292,10 @@ fn token_rotate_keeps_the_lifetime_unless_told_otherwise() {
     // An expired token rotates back into its old lifetime, from now.
     let week: Issued = env.json(&["token", "set", "week", "--expires-in", "1w"]);
     expire(&env, "week");
-    env.sql()
-        .execute(
-            "UPDATE tokens SET created_at = expires_at - ?1 WHERE name = 'week'",
-            [lifetime(&week)],
-        )
-        .unwrap();
+    env.exec(&format!(
+        "UPDATE tokens SET created_at = expires_at - {} WHERE name = 'week'",
+        lifetime(&week)
+    ));
     let revived: Issued = env.json(&["token", "rotate", "week"]);
     assert_eq!(lifetime(&revived), 7 * 86_400);
     // Never past max-token-lifetime.

@@ -38,12 +38,7 @@ fn world() -> Env {
     token_for(&env, "alice", "hers", &["team"]);
     let used = token_for(&env, "alice", "used", &[]);
     env.run_stdin(&used, &["token", "verify"]);
-    env.sql()
-        .execute(
-            "UPDATE tokens SET expires_at = 1000 WHERE name = 'short'",
-            [],
-        )
-        .unwrap();
+    env.exec("UPDATE tokens SET expires_at = 1000 WHERE name = 'short'");
     env
 }
 

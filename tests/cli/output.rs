@@ -63,7 +63,7 @@ fn version_and_usage_errors() {
         "{help}"
     );
     // Help and version do not create a database.
-    assert!(!env.db().exists());
+    assert!(!env.db_exists());
 }
 
 #[test]
@@ -71,13 +71,11 @@ fn a_closed_stdout_pipe_is_success() {
     let env = Env::new();
     env.ok(&["role", "list"]);
     // More than a pipe buffer (64 KiB) of output.
-    env.sql()
-        .execute(
-            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 400)
-             INSERT INTO roles (name, description) SELECT 'role-' || i, printf('%.200c', 'x') FROM n",
-            [],
-        )
-        .unwrap();
+    env.exec(&format!(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 400)
+         INSERT INTO roles (name, description) SELECT 'role-' || i, '{}' FROM n",
+        "x".repeat(200)
+    ));
     let mut child = env
         .std_cmd(&["role", "list"])
         .stdout(Stdio::piped())

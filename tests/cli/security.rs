@@ -33,12 +33,7 @@ fn a_narrow_token_cannot_rotate_a_wider_one() {
     let narrow = token_for(&env, "lab", "narrow", &["osmo-user"]);
     let wide = token_for(&env, "lab", "wide", &["osmo-admin", "osmo-user"]);
     let expired = token_for(&env, "lab", "old-admin", &["osmo-admin"]);
-    env.sql()
-        .execute(
-            "UPDATE tokens SET expires_at = 1000 WHERE name = 'old-admin'",
-            [],
-        )
-        .unwrap();
+    env.exec("UPDATE tokens SET expires_at = 1000 WHERE name = 'old-admin'");
     // The narrow token's first use is recorded now, not by the refused rotates.
     assert_eq!(
         with_token(&env, &narrow.token, &["profile", "list"]).code,
@@ -82,13 +77,7 @@ fn a_narrow_token_cannot_rotate_a_wider_one() {
 #[test]
 fn token_ids_are_never_reused() {
     let env = Env::new();
-    let id_of = |name: &str| {
-        env.sql()
-            .query_row("SELECT id FROM tokens WHERE name = ?1", [name], |r| {
-                r.get::<_, i64>(0)
-            })
-            .unwrap()
-    };
+    let id_of = |name: &str| env.count(&format!("SELECT id FROM tokens WHERE name = '{name}'"));
     env.ok(&["token", "set", "a"]);
     let first = id_of("a");
     env.ok(&["token", "delete", "a"]);
@@ -192,45 +181,27 @@ fn old_hash(token: &str) -> String {
 fn a_hash_upgrade_replaces_only_the_hash_it_read() {
     let env = Env::new();
     let issued: Issued = env.json(&["token", "set", "t"]);
-    env.sql()
-        .execute(
-            "UPDATE tokens SET secret_hash = ?1",
-            [old_hash(&issued.token)],
-        )
-        .unwrap();
+    let set_hash = |hash: &str| env.exec(&format!("UPDATE tokens SET secret_hash = '{hash}'"));
+    set_hash(&old_hash(&issued.token));
     let now = Utc::now().timestamp();
     let checked = || {
         tokens::check(&mut env.store(), &issued.token, now)
             .unwrap()
             .expect("valid")
     };
-    let hash = || -> String {
-        env.sql()
-            .query_row("SELECT secret_hash FROM tokens", [], |r| r.get(0))
-            .unwrap()
-    };
+    let hash = || env.text("SELECT secret_hash FROM tokens");
 
     // Someone else replaced the hash between the check and the upgrade: theirs stays.
     let verified = checked();
     assert!(verified.outdated_hash.is_some());
-    env.sql()
-        .execute(
-            "UPDATE tokens SET secret_hash = ?1",
-            [old_hash(&issued.token).replace("m=4096", "m=4097")],
-        )
-        .unwrap();
+    set_hash(&old_hash(&issued.token).replace("m=4096", "m=4097"));
     let theirs = hash();
     let mut store = env.store();
     tokens::record_use(&mut store, &issued.token, &verified, now).unwrap();
     assert_eq!(hash(), theirs);
 
     // The token was rotated between the check and the upgrade: the new token keeps its hash.
-    env.sql()
-        .execute(
-            "UPDATE tokens SET secret_hash = ?1",
-            [old_hash(&issued.token)],
-        )
-        .unwrap();
+    set_hash(&old_hash(&issued.token));
     let verified = checked();
     let rotated: Issued = env.json(&["token", "rotate", "t"]);
     let new_hash = hash();
@@ -329,6 +300,9 @@ fn give_to_nobody(path: &Path) -> bool {
 #[test]
 fn an_empty_file_is_adopted_only_when_it_is_private_and_ours() {
     let env = Env::new();
+    if env.sqlite_only("an empty file's owner and mode") {
+        return;
+    }
     let data = env.db().parent().unwrap().to_path_buf();
     fs::create_dir_all(&data).unwrap();
     fs::set_permissions(&data, fs::Permissions::from_mode(0o700)).unwrap();
@@ -357,6 +331,9 @@ fn an_empty_file_is_adopted_only_when_it_is_private_and_ours() {
 #[test]
 fn a_database_others_may_write_is_warned_about() {
     let env = Env::new();
+    if env.sqlite_only("the file's mode") {
+        return;
+    }
     env.ok(&["role", "list"]);
     let db = env.db();
     fs::set_permissions(&db, fs::Permissions::from_mode(0o660)).unwrap();
@@ -387,6 +364,23 @@ fn a_database_others_may_write_is_warned_about() {
 #[test]
 fn refused_files_stay_byte_identical_without_side_files() {
     let env = Env::new();
+    if env.on_server() {
+        // A schema holding someone else's tables, then a newer osmo's: refused, unchanged.
+        let refused = |what: &str, why: &str| {
+            let before = env.every_row();
+            let run = env.run(&["user", "list"]);
+            assert_eq!(run.code, 1, "{what}{run}");
+            assert!(run.stderr.contains(why), "{what}{run}");
+            assert_eq!(env.every_row(), before, "{what}: rows changed");
+        };
+        env.exec("CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('hi');");
+        refused("another program's tables", "not an osmo database");
+        env.exec("DROP TABLE notes;");
+        env.ok(&["role", "list"]);
+        env.exec("UPDATE osmo_schema SET version = 99;");
+        refused("a newer schema", "newer osmo");
+        return;
+    }
     fs::create_dir_all(env.db().parent().unwrap()).unwrap();
     let check = |what: &str| {
         let before = fs::read(env.db()).unwrap();
@@ -669,9 +663,7 @@ fn text_from_outside_is_shown_escaped() {
 
     // A URL stored before validation existed is still shown escaped.
     env.ok(&["login", "https://osmo.example.com", "--token", &token]);
-    env.sql()
-        .execute("UPDATE sessions SET url = ?1", [hostile])
-        .unwrap();
+    env.exec(&format!("UPDATE sessions SET url = '{hostile}'"));
     let out = env.ok(&["profile", "list"]);
     assert!(!out.contains('\u{1b}'), "{out}");
     assert!(out.contains("url: https://x\\u{1b}[2J\\u{a}user:"), "{out}");
@@ -679,12 +671,7 @@ fn text_from_outside_is_shown_escaped() {
     assert_eq!(names, 2, "forged lines:\n{out}");
 
     // An old stored description with a bidi override.
-    env.sql()
-        .execute(
-            "UPDATE roles SET description = 'read only\u{202e} nimda' WHERE name = 'osmo-user'",
-            [],
-        )
-        .unwrap();
+    env.exec("UPDATE roles SET description = 'read only\u{202e} nimda' WHERE name = 'osmo-user'");
     let out = env.ok(&["role", "list"]);
     assert!(
         !out.contains('\u{202e}') && out.contains("\\u{202e}"),

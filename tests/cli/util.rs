@@ -23,20 +23,21 @@ struct Server {
     schema: String,
     /// The URL osmo is given: the base with `search_path` set to the schema.
     url: String,
+    /// Further schemas the test made (`Env::another_db`), dropped with it.
+    others: std::sync::Mutex<Vec<String>>,
 }
 
 impl Server {
     fn new() -> Option<Server> {
         let base = std::env::var("OSMO_TEST_POSTGRES_URL").ok()?;
-        let schema = format!("t{:016x}", rand_u64());
-        let join = if base.contains('?') { '&' } else { '?' };
-        let url = format!("{base}{join}options=-csearch_path%3D{schema}");
-        let server = Server { base, schema, url };
-        server
-            .client()
-            .batch_execute(&format!("CREATE SCHEMA {}", server.schema))
-            .expect("create the test's schema");
-        Some(server)
+        let schema = new_schema(&base);
+        let url = schema_url(&base, &schema);
+        Some(Server {
+            base,
+            schema,
+            url,
+            others: Default::default(),
+        })
     }
 
     /// A connection of the test's own, in its schema.
@@ -53,9 +54,32 @@ impl Server {
 impl Drop for Server {
     fn drop(&mut self) {
         if let Ok(mut client) = postgres::Client::connect(&self.base, postgres::NoTls) {
-            let _ = client.batch_execute(&format!("DROP SCHEMA {} CASCADE", self.schema));
+            for schema in std::iter::once(&self.schema).chain(self.others.lock().unwrap().iter()) {
+                let _ = client.batch_execute(&format!("DROP SCHEMA {schema} CASCADE"));
+            }
         }
     }
+}
+
+/// A new, empty schema on the server at `base`.
+fn new_schema(base: &str) -> String {
+    let schema = format!("t{:016x}", rand_u64());
+    postgres::Client::connect(base, postgres::NoTls)
+        .unwrap_or_else(|err| panic!("connect to {base}: {err}"))
+        .batch_execute(&format!("CREATE SCHEMA {schema}"))
+        .expect("create the test's schema");
+    schema
+}
+
+/// `base` with `schema` first on the search path.
+fn schema_url(base: &str, schema: &str) -> String {
+    let join = if base.contains('?') { '&' } else { '?' };
+    format!("{base}{join}options=-csearch_path%3D{schema}")
+}
+
+/// A connection holding the database's write lock until it is dropped.
+pub struct WriteLock {
+    _held: Box<dyn std::any::Any>,
 }
 
 fn rand_u64() -> u64 {
@@ -101,6 +125,7 @@ impl Env {
             .mode(0o700)
             .create(dir.path().join("data"))
             .expect("data folder");
+        std::fs::create_dir(dir.path().join("tmp")).expect("temporary folder");
         Env {
             dir,
             server: Server::new(),
@@ -123,6 +148,67 @@ impl Env {
 
     pub fn root(&self) -> &Path {
         self.dir.path()
+    }
+
+    /// Another database than the test's own, not made yet: a file in the test's folder,
+    /// or on a PostgreSQL run a new, empty schema.
+    pub fn another_db(&self, name: &str) -> PathBuf {
+        match &self.server {
+            Some(server) => {
+                let schema = new_schema(&server.base);
+                server.others.lock().unwrap().push(schema.clone());
+                PathBuf::from(schema_url(&server.base, &schema))
+            }
+            None => self.root().join(name),
+        }
+    }
+
+    /// Takes the write lock as another writer would, and holds it until dropped.
+    pub fn hold_write_lock(&self) -> WriteLock {
+        match &self.server {
+            Some(server) => {
+                let mut client = server.client();
+                client
+                    .batch_execute("BEGIN; SELECT 1 FROM osmo_schema FOR UPDATE;")
+                    .unwrap();
+                WriteLock {
+                    _held: Box::new(client),
+                }
+            }
+            None => {
+                let conn = self.sql();
+                conn.execute_batch("BEGIN IMMEDIATE;").unwrap();
+                WriteLock {
+                    _held: Box::new(conn),
+                }
+            }
+        }
+    }
+
+    /// Whether the database has been made (the file, or the schema's tables).
+    pub fn db_exists(&self) -> bool {
+        match &self.server {
+            Some(_) => {
+                self.count("SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()") > 0
+            }
+            None => self.db().exists(),
+        }
+    }
+
+    /// The database's schema version.
+    pub fn schema_version(&self) -> i64 {
+        match &self.server {
+            Some(_) => self.count("SELECT version FROM osmo_schema"),
+            None => self
+                .sql()
+                .pragma_query_value(None, "user_version", |r| r.get(0))
+                .unwrap(),
+        }
+    }
+
+    /// The schema version a new database has on this run's backend.
+    pub fn latest_schema_version(&self) -> i64 {
+        if self.on_server() { 1 } else { 5 }
     }
 
     /// Where osmo finds the database: a file, or on a PostgreSQL run the server's URL.
@@ -165,6 +251,7 @@ impl Env {
             .env("XDG_CONFIG_HOME", self.root().join("xdg-config"))
             .env("OSMO_DB", self.db())
             .env("OSMO_CONFIG_FILE_DIR", self.config_dir())
+            .env("TMPDIR", self.root().join("tmp"))
             .env("RUST_BACKTRACE", "1");
         cmd
     }
@@ -269,23 +356,69 @@ impl Env {
     /// read alike).
     pub fn exec(&self, sql: &str) {
         let done = match &self.server {
-            Some(server) => server.client().batch_execute(sql).map_err(|e| e.to_string()),
+            Some(server) => server
+                .client()
+                .batch_execute(sql)
+                .map_err(|e| e.to_string()),
             None => self.sql().execute_batch(sql).map_err(|e| e.to_string()),
         };
         done.unwrap_or_else(|err| panic!("{sql}: {err}"));
     }
 
-    /// Opens the SQLite file directly, as a test's own second client.
-    pub fn sql(&self) -> rusqlite::Connection {
-        assert!(!self.on_server(), "sql() opens the SQLite file: use exec()/count()");
-        let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE;
-        rusqlite::Connection::open_with_flags(self.db(), flags).expect("open db")
+    /// Runs a statement the database must refuse; returns its error.
+    pub fn exec_fails(&self, sql: &str) -> String {
+        let refused = match &self.server {
+            Some(server) => server.client().batch_execute(sql).map_err(|e| {
+                e.as_db_error()
+                    .map_or_else(|| e.to_string(), |db| db.message().to_string())
+            }),
+            None => self.sql().execute_batch(sql).map_err(|e| e.to_string()),
+        };
+        refused.expect_err(sql)
     }
 
-    /// Every row of every table, to show a failed command changed nothing.
+    /// The text in the first column of the first row `sql` gives.
+    pub fn text(&self, sql: &str) -> String {
+        match &self.server {
+            Some(server) => server
+                .client()
+                .query_one(sql, &[])
+                .unwrap_or_else(|err| panic!("{sql}: {err}"))
+                .get(0),
+            None => self
+                .sql()
+                .query_row(sql, [], |row| row.get(0))
+                .unwrap_or_else(|err| panic!("{sql}: {err}")),
+        }
+    }
+
+    /// Opens the SQLite file directly, as a test's own second client, with foreign keys
+    /// enforced as osmo's own connections have them.
+    pub fn sql(&self) -> rusqlite::Connection {
+        assert!(
+            !self.on_server(),
+            "sql() opens the SQLite file: use exec()/count()"
+        );
+        let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE;
+        let conn = rusqlite::Connection::open_with_flags(self.db(), flags).expect("open db");
+        conn.pragma_update(None, "foreign_keys", true).unwrap();
+        conn
+    }
+
+    /// Every row of every table but the audit log, which grows on failures by design
+    /// (failed logins and verifies): to show a failed command changed nothing.
     pub fn dump(&self) -> String {
+        self.rows(false)
+    }
+
+    /// Every row of every table, the audit log's too.
+    pub fn every_row(&self) -> String {
+        self.rows(true)
+    }
+
+    fn rows(&self, with_audit: bool) -> String {
         if let Some(server) = &self.server {
-            return dump_server(&mut server.client());
+            return dump_server(&mut server.client(), with_audit);
         }
         if !self.db().exists() {
             return "no database".into();
@@ -298,8 +431,7 @@ impl Env {
             .unwrap()
             .map(Result::unwrap)
             .collect();
-        // The audit log grows on failures by design (failed logins and verifies).
-        tables.retain(|t| !t.starts_with("sqlite_") && t != "audit");
+        tables.retain(|t| !t.starts_with("sqlite_") && (with_audit || t != "audit"));
         let mut out = String::new();
         for table in tables {
             let mut stmt = conn.prepare(&format!("SELECT * FROM {table}")).unwrap();
@@ -326,13 +458,13 @@ impl Env {
     }
 }
 
-/// `Env::dump` on PostgreSQL: each table's rows as JSON, in a fixed order.
-fn dump_server(client: &mut postgres::Client) -> String {
+/// `Env::rows` on PostgreSQL: each table's rows as JSON, in a fixed order.
+fn dump_server(client: &mut postgres::Client, with_audit: bool) -> String {
     let tables: Vec<String> = client
         .query(
             "SELECT tablename::text FROM pg_tables WHERE schemaname = current_schema()
-             AND tablename <> 'audit' ORDER BY 1",
-            &[],
+             AND (tablename <> 'audit' OR $1) ORDER BY 1",
+            &[&with_audit],
         )
         .unwrap()
         .iter()

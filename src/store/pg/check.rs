@@ -13,9 +13,35 @@ impl CheckRows for PgTx<'_> {
         Ok(Vec::new())
     }
 
-    /// PostgreSQL enforces every foreign key at every commit: none can be broken.
+    /// PostgreSQL enforces every foreign key, unless a superuser turned its triggers off
+    /// (`session_replication_role = replica`): each of the schema's references, checked.
     fn broken_references(&self) -> Result<Vec<(String, String)>> {
-        Ok(Vec::new())
+        Ok(self
+            .rows(
+                "SELECT 'user_roles', 'users' FROM user_roles c
+                 WHERE NOT EXISTS (SELECT 1 FROM users p WHERE p.id = c.user_id)
+                 UNION ALL
+                 SELECT 'user_roles', 'roles' FROM user_roles c
+                 WHERE NOT EXISTS (SELECT 1 FROM roles p WHERE p.name = c.role)
+                 UNION ALL
+                 SELECT 'tokens', 'users' FROM tokens c
+                 WHERE NOT EXISTS (SELECT 1 FROM users p WHERE p.id = c.user_id)
+                 UNION ALL
+                 SELECT 'token_roles', 'tokens' FROM token_roles c
+                 WHERE NOT EXISTS (SELECT 1 FROM tokens p
+                                   WHERE p.id = c.token_id AND p.user_id = c.user_id)
+                 UNION ALL
+                 SELECT 'token_roles', 'user_roles' FROM token_roles c
+                 WHERE NOT EXISTS (SELECT 1 FROM user_roles p
+                                   WHERE p.user_id = c.user_id AND p.role = c.role)
+                 UNION ALL
+                 SELECT 'sessions', 'tokens' FROM sessions c
+                 WHERE NOT EXISTS (SELECT 1 FROM tokens p WHERE p.id = c.token_id)",
+                &[],
+            )?
+            .iter()
+            .map(|row| (row.get(0), row.get(1)))
+            .collect())
     }
 
     fn tokens_without_roles(&self) -> Result<Vec<(String, String)>> {

@@ -144,7 +144,9 @@ pub(super) fn tables(client: &mut Client) -> Result<Vec<String>> {
 /// The schema version: 0 for an empty schema; an error for a schema that holds others'
 /// tables, or is newer than this osmo.
 fn version(client: &mut Client, shown: &Path) -> Result<i64> {
-    let schema: Option<String> = client.query_one("SELECT current_schema()::text", &[])?.get(0);
+    let schema: Option<String> = client
+        .query_one("SELECT current_schema()::text", &[])?
+        .get(0);
     if schema.is_none() {
         return Err(Error::Database(format!(
             "{}: the search_path names no schema that exists; create one (CREATE SCHEMA), or leave search_path to its default",

@@ -99,7 +99,9 @@ impl Pg {
             None => target.config.connect(postgres::NoTls),
             Some(tls) => target
                 .config
-                .connect(tokio_postgres_rustls::MakeRustlsConnect::new((**tls).clone())),
+                .connect(tokio_postgres_rustls::MakeRustlsConnect::new(
+                    (**tls).clone(),
+                )),
         }
         .map_err(|err| cannot(&connect_error(&err)))?;
         Ok(Pg { client, shown })

@@ -102,12 +102,17 @@ fn role_list(row: &Row, at: usize) -> Vec<String> {
 
 impl UserRows for PgTx<'_> {
     fn user_exists(&self, id: &str) -> Result<bool> {
-        Ok(self.row("SELECT 1 FROM users WHERE id = $1", &[&id])?.is_some())
+        Ok(self
+            .row("SELECT 1 FROM users WHERE id = $1", &[&id])?
+            .is_some())
     }
 
     fn find_user(&self, id: &str) -> Result<Option<UserRow>> {
         Ok(self
-            .row("SELECT created_at, created_by FROM users WHERE id = $1", &[&id])?
+            .row(
+                "SELECT created_at, created_by FROM users WHERE id = $1",
+                &[&id],
+            )?
             .map(|row| UserRow {
                 id: id.to_string(),
                 created_at: Timestamp(row.get(0)),
@@ -391,18 +396,16 @@ impl TokenRows for PgTx<'_> {
                 &[&owner],
                 &mut one,
             ),
-            None => self.stream(
-                tokens_where!("ORDER BY t.user_id, t.name"),
-                &[],
-                &mut one,
-            ),
+            None => self.stream(tokens_where!("ORDER BY t.user_id, t.name"), &[], &mut one),
         }
     }
 }
 
 impl RoleRows for PgTx<'_> {
     fn role_exists(&self, name: &str) -> Result<bool> {
-        Ok(self.row("SELECT 1 FROM roles WHERE name = $1", &[&name])?.is_some())
+        Ok(self
+            .row("SELECT 1 FROM roles WHERE name = $1", &[&name])?
+            .is_some())
     }
 
     fn role_built_in(&self, name: &str) -> Result<Option<bool>> {

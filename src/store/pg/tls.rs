@@ -6,12 +6,14 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::WebPkiSupportedAlgorithms;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use rustls::{
+    CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
+};
 
 /// How much of the server's certificate is checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,7 +23,10 @@ pub(super) enum Verify {
     ChainAndName,
 }
 
-pub(super) fn client_config(verify: Verify, root_cert: Option<&Path>) -> Result<ClientConfig, String> {
+pub(super) fn client_config(
+    verify: Verify,
+    root_cert: Option<&Path>,
+) -> Result<ClientConfig, String> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let algorithms = provider.signature_verification_algorithms;
     let builder = ClientConfig::builder_with_provider(provider.clone())
@@ -59,13 +64,17 @@ fn roots(given: Option<&Path>) -> Result<RootCertStore, String> {
     let certs = CertificateDer::pem_file_iter(&path)
         .map_err(|err| format!("cannot read sslrootcert {}: {err}", path.display()))?;
     for cert in certs {
-        let cert = cert.map_err(|err| format!("cannot read sslrootcert {}: {err}", path.display()))?;
+        let cert =
+            cert.map_err(|err| format!("cannot read sslrootcert {}: {err}", path.display()))?;
         store
             .add(cert)
             .map_err(|err| format!("sslrootcert {}: {err}", path.display()))?;
     }
     if store.is_empty() {
-        return Err(format!("sslrootcert {} holds no certificate", path.display()));
+        return Err(format!(
+            "sslrootcert {} holds no certificate",
+            path.display()
+        ));
     }
     Ok(store)
 }
@@ -157,4 +166,3 @@ impl ServerCertVerifier for AnyName {
         self.0.supported_verify_schemes()
     }
 }
-

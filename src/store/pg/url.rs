@@ -21,8 +21,7 @@ pub(super) struct Target {
 
 pub(super) fn parse(url: &str) -> Result<Target> {
     let shown = without_password(url);
-    let invalid =
-        |why: String| Error::invalid(format!("Invalid database URL {shown}: {why}"));
+    let invalid = |why: String| Error::invalid(format!("Invalid database URL {shown}: {why}"));
     let (base, query) = url.split_once('?').unwrap_or((url, ""));
     let mut kept = Vec::new();
     let mut mode = "prefer".to_string();
@@ -40,8 +39,7 @@ pub(super) fn parse(url: &str) -> Result<Target> {
     } else {
         format!("{base}?{}", kept.join("&"))
     };
-    let mut config =
-        postgres::Config::from_str(&rest).map_err(|err| invalid(err.to_string()))?;
+    let mut config = postgres::Config::from_str(&rest).map_err(|err| invalid(err.to_string()))?;
     // libpq's rule: a root certificate given makes `require` check the chain too.
     let verify = match (mode.as_str(), &root_cert) {
         ("disable", _) => None,
@@ -67,11 +65,7 @@ pub(super) fn parse(url: &str) -> Result<Target> {
             ))
         }
     };
-    Ok(Target {
-        config,
-        tls,
-        shown,
-    })
+    Ok(Target { config, tls, shown })
 }
 
 /// `url` with any password left out: from `user:password@` and from `password=`.
@@ -88,7 +82,9 @@ pub fn without_password(url: &str) -> String {
             };
             let authority = match authority.rsplit_once('@') {
                 Some((user_info, host)) => {
-                    let user = user_info.split_once(':').map_or(user_info, |(user, _)| user);
+                    let user = user_info
+                        .split_once(':')
+                        .map_or(user_info, |(user, _)| user);
                     format!("{user}@{host}")
                 }
                 None => authority.to_string(),
@@ -121,16 +117,14 @@ fn decode(value: &str) -> String {
     while i < bytes.len() {
         let hex = |b: u8| (b as char).to_digit(16);
         match bytes[i] {
-            b'%' if i + 2 < bytes.len() => {
-                match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                    (Some(high), Some(low)) => {
-                        out.push((high * 16 + low) as u8);
-                        i += 3;
-                        continue;
-                    }
-                    _ => out.push(b'%'),
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(high), Some(low)) => {
+                    out.push((high * 16 + low) as u8);
+                    i += 3;
+                    continue;
                 }
-            }
+                _ => out.push(b'%'),
+            },
             byte => out.push(byte),
         }
         i += 1;

@@ -1,9 +1,9 @@
 //! The audit trail.
 
-use crate::store::rows::{Event, NewEvent};
 use super::LiteTx;
-use crate::store::rows::{AuditRows, Flow};
 use crate::error::Result;
+use crate::store::rows::{AuditRows, Flow};
+use crate::store::rows::{Event, NewEvent};
 use crate::time::Timestamp;
 
 impl AuditRows for LiteTx<'_> {

@@ -33,13 +33,16 @@ impl CopyRows for LiteTx<'_> {
                 })
             },
         )?;
-        rows("SELECT id, created_at, created_by FROM users ORDER BY id", &|r| {
-            Ok(Record::User {
-                id: r.get(0)?,
-                created_at: r.get(1)?,
-                created_by: r.get(2)?,
-            })
-        })?;
+        rows(
+            "SELECT id, created_at, created_by FROM users ORDER BY id",
+            &|r| {
+                Ok(Record::User {
+                    id: r.get(0)?,
+                    created_at: r.get(1)?,
+                    created_by: r.get(2)?,
+                })
+            },
+        )?;
         rows(
             "SELECT user_id, role, assigned_by, assigned_at FROM user_roles ORDER BY user_id, role",
             &|r| {
@@ -130,7 +133,9 @@ impl CopyRows for LiteTx<'_> {
                 created_at,
                 created_by,
             } => tx
-                .prepare_cached("INSERT INTO users (id, created_at, created_by) VALUES (?1, ?2, ?3)")?
+                .prepare_cached(
+                    "INSERT INTO users (id, created_at, created_by) VALUES (?1, ?2, ?3)",
+                )?
                 .execute((id, created_at, created_by)),
             Record::UserRole {
                 user_id,

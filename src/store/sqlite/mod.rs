@@ -22,8 +22,8 @@ use std::time::{Duration, Instant};
 use rusqlite::config::DbConfig;
 use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
 
-pub use file::{default_path, expand_home};
 pub(super) use file::sidecar;
+pub use file::{default_path, expand_home};
 pub(super) use maintenance::{copy_backup, count_users_and_tokens};
 pub use migrations::{APPLICATION_ID, MIGRATIONS};
 
@@ -47,7 +47,11 @@ pub(super) struct Lite {
 impl Lite {
     /// Opens the database at `path`, creating it on first use and running `bootstrap`
     /// in the transaction that creates its schema. Returns whether it was bootstrapped.
-    pub(super) fn open(path: &Path, create: Create, bootstrap: Bootstrap<'_>) -> Result<(Lite, bool)> {
+    pub(super) fn open(
+        path: &Path,
+        create: Create,
+        bootstrap: Bootstrap<'_>,
+    ) -> Result<(Lite, bool)> {
         let mut store = Lite::connect(path, create).map_err(|err| located(path, err))?;
         let created = store.migrate(bootstrap).map_err(|err| located(path, err))?;
         Ok((store, created))

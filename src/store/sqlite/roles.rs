@@ -3,9 +3,9 @@
 use rusqlite::OptionalExtension;
 
 use super::LiteTx;
-use crate::store::rows::RoleRows;
-use crate::store::rows::Role;
 use crate::error::Result;
+use crate::store::rows::Role;
+use crate::store::rows::RoleRows;
 
 impl RoleRows for LiteTx<'_> {
     fn role_exists(&self, name: &str) -> Result<bool> {

@@ -3,9 +3,9 @@
 use rusqlite::OptionalExtension;
 
 use super::LiteTx;
-use crate::store::rows::SessionRows;
-use crate::store::rows::SessionRow;
 use crate::error::Result;
+use crate::store::rows::SessionRow;
+use crate::store::rows::SessionRows;
 
 impl SessionRows for LiteTx<'_> {
     fn insert_session(

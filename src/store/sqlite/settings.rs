@@ -3,8 +3,8 @@
 use rusqlite::OptionalExtension;
 
 use super::LiteTx;
-use crate::store::rows::SettingRows;
 use crate::error::Result;
+use crate::store::rows::SettingRows;
 
 impl SettingRows for LiteTx<'_> {
     /// A stored value, if any.

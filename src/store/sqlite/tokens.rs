@@ -2,10 +2,10 @@
 
 use rusqlite::OptionalExtension;
 
-use crate::store::rows::{NewTokenRow, RoleGrant, StoredToken, TokenRef, TokenRow};
 use super::{LiteTx, role_list};
-use crate::store::rows::{TokenRows, Flow};
 use crate::error::Result;
+use crate::store::rows::{Flow, TokenRows};
+use crate::store::rows::{NewTokenRow, RoleGrant, StoredToken, TokenRef, TokenRow};
 use crate::time::Timestamp;
 
 impl TokenRows for LiteTx<'_> {

@@ -2,10 +2,10 @@
 
 use rusqlite::OptionalExtension;
 
-use crate::store::rows::{RoleGrant, UserRow};
 use super::{LiteTx, role_list};
-use crate::store::rows::{UserRows, Flow};
 use crate::error::Result;
+use crate::store::rows::{Flow, UserRows};
+use crate::store::rows::{RoleGrant, UserRow};
 use crate::time::Timestamp;
 
 impl UserRows for LiteTx<'_> {
