@@ -13,6 +13,7 @@ mod output;
 mod role;
 mod safety;
 mod security;
+mod server;
 mod store;
 mod token;
 mod user;
