@@ -34,7 +34,7 @@ pub struct Cli {
 
 #[derive(Debug, Args)]
 pub struct Global {
-    /// Database file [env: OSMO_DB] (default: ~/.local/share/osmo/osmo.db).
+    /// Database file, or a postgres:// URL [env: OSMO_DB] (default: ~/.local/share/osmo/osmo.db).
     // Not clap's `env`: with OSMO_DB set, clap's usage line shows `--db <PATH>` as if it
     // were required. `invocation::Location` reads the variable instead.
     #[arg(long, global = true, value_name = "PATH", value_hint = clap::ValueHint::FilePath)]
@@ -48,7 +48,7 @@ pub struct Global {
 pub const ENVIRONMENT: &[(&str, &str)] = &[
     (
         "OSMO_DB",
-        "The database file when --db is not given (default: ~/.local/share/osmo/osmo.db).",
+        "The database when --db is not given: a file (default: ~/.local/share/osmo/osmo.db), or a postgres:// URL.",
     ),
     (
         "OSMO_TOKEN",
