@@ -718,7 +718,7 @@ fn db_restore_swaps_in_a_backup_in_one_step_and_upgrades_an_old_one() {
     let reader = Command::new("sh")
         .arg("-c")
         .arg(format!(
-            "for i in $(seq 1 150); do {} --db {} user list -c 1 -t json | grep total_results; done",
+            "for i in $(seq 1 150); do {} --db '{}' user list -c 1 -t json | grep total_results; done",
             assert_cmd::cargo::cargo_bin!("osmo").display(),
             env.db().display()
         ))
@@ -734,6 +734,7 @@ fn db_restore_swaps_in_a_backup_in_one_step_and_upgrades_an_old_one() {
         format!("Restored from {} (2 users, 1 tokens)\n", backup.display())
     );
     let seen = String::from_utf8(reader.wait_with_output().unwrap().stdout).unwrap();
+    assert_eq!(seen.lines().count(), 150, "the reader failed:\n{seen}");
     for line in seen.lines() {
         assert!(
             line.contains("\"total_results\": 22") || line.contains("\"total_results\": 2,"),

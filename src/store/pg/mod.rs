@@ -17,14 +17,13 @@ mod tls;
 mod url;
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use postgres::error::SqlState;
 use postgres::{Client, IsolationLevel};
 
-use super::rows::Tx;
+use super::rows::{Record, Tx};
 use super::{Bootstrap, Create, FileInfo, located};
 use crate::error::{Error, Fault, Result};
 
@@ -41,19 +40,20 @@ pub(super) struct Pg {
 /// transaction mutably; the traits hand it out shared, one call at a time.
 pub(super) struct PgTx<'c> {
     tx: RefCell<postgres::Transaction<'c>>,
-    /// Statements prepared once and run many times (`db copy`'s inserts).
-    prepared: RefCell<HashMap<&'static str, postgres::Statement>>,
+    /// Imported rows of one table not inserted yet (`db copy`): they go in together.
+    pending: RefCell<Vec<Record>>,
 }
 
 impl<'c> PgTx<'c> {
     fn new(tx: postgres::Transaction<'c>) -> PgTx<'c> {
         PgTx {
             tx: RefCell::new(tx),
-            prepared: RefCell::new(HashMap::new()),
+            pending: RefCell::new(Vec::new()),
         }
     }
 
     fn commit(self) -> Result<()> {
+        self.flush()?;
         Ok(self.tx.into_inner().commit()?)
     }
 }

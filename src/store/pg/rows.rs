@@ -35,22 +35,6 @@ impl PgTx<'_> {
         Ok(self.tx.borrow_mut().execute(sql, params)?)
     }
 
-    /// As `execute`, with the statement prepared once per transaction.
-    pub(super) fn execute_cached(&self, sql: &'static str, params: Params<'_>) -> Result<()> {
-        let mut prepared = self.prepared.borrow_mut();
-        let mut tx = self.tx.borrow_mut();
-        let statement = match prepared.get(sql) {
-            Some(statement) => statement.clone(),
-            None => {
-                let statement = tx.prepare(sql)?;
-                prepared.insert(sql, statement.clone());
-                statement
-            }
-        };
-        tx.execute(&statement, params)?;
-        Ok(())
-    }
-
     /// Hands `each` the rows of `sql` a page at a time, until it says stop.
     pub(super) fn stream(
         &self,
