@@ -209,6 +209,62 @@ measure "osmo token set (owner with 100k expired)" "" \
     -- "$osmo" --db "$wide" token set bench-set -u heavy
 "$osmo" --db "$wide" token delete bench-set -u heavy >/dev/null
 
+# PostgreSQL (DESIGN §10): a local server over its Unix socket (durable: fsync on), beside
+# psql running the same queries. The 1M-token database moves there with db copy, and back.
+if [[ "${SKIP_PG:-}" != 1 ]]; then
+    compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || {
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+    }
+    pg_dir=$(OSMO_PG_DURABLE=1 "$root/.ci/postgres")
+    trap '"$root/.ci/postgres" stop "$pg_dir"' EXIT
+    pg="postgresql://osmo@/postgres?host=$pg_dir"
+    psql_q() { printf 'psql -X -q -A -t -d %s -c %q' "$pg" "$1"; }
+    # One run each, timed with its peak memory by /usr/bin/time: a copy takes a while.
+    once() { # LABEL COMMAND...
+        local label=$1 secs rss
+        shift
+        /usr/bin/time -o "$work/time.out" -f '%e %M' "$@" >/dev/null
+        read -r secs rss < <(tail -1 "$work/time.out")
+        printf '%s\t-\t%s\t%s\t%s\t%s\n' "$label" "$secs" "$secs" "$secs" "$rss" >>"$results"
+        printf '   %-44s %8.2f s\n' "$label" "$secs"
+    }
+    once "osmo db copy --to postgresql (1M tokens)" "$osmo" --db "$big" db copy --to "$pg"
+    back="$work/back.db"
+    rm -f "$back" "$back-wal" "$back-shm"
+    once "osmo db copy postgresql --to file (1M tokens)" "$osmo" --db "$pg" db copy --to "$back"
+    rm -f "$back" "$back-wal" "$back-shm"
+    public=$(cut -c6-17 "$work/big.token")
+    pq_verify="SELECT id, name, user_id, secret_hash, expires_at, last_used_at FROM tokens WHERE public_id = '$public'"
+    pq_list="SELECT t.name, t.description, t.expires_at, string_agg(r.role, ', ') FROM tokens t LEFT JOIN token_roles r ON r.token_id = t.id WHERE t.user_id = '$big_user' GROUP BY t.id ORDER BY t.name"
+    measure "psql: verify query" "" -- psql -X -q -A -t -d "$pg" -c "$pq_verify"
+    measure "osmo token verify (PostgreSQL, 1M tokens)" "psql: verify query" \
+        -- "$osmo" --db "$pg" token verify --token-file "$work/big.token"
+    measure "psql: token list query" "" -- psql -X -q -A -t -d "$pg" -c "$pq_list"
+    measure "osmo token list -u U (PostgreSQL)" "psql: token list query" \
+        -- "$osmo" --db "$pg" token list -u "$big_user"
+    measure "psql: user get query" "" -- psql -X -q -A -t -d "$pg" -c "$q_user"
+    measure "osmo user get U (PostgreSQL)" "psql: user get query" \
+        -- "$osmo" --db "$pg" user get "$big_user"
+    measure "psql: token roles query" "" -- psql -X -q -A -t -d "$pg" -c "$q_roles"
+    measure "osmo token roles measured -u U (PostgreSQL)" "psql: token roles query" \
+        -- "$osmo" --db "$pg" token roles measured -u "$big_user"
+    # The inserts of a token set, in one transaction that takes the writers' lock first.
+    pq_set="BEGIN; SELECT 1 FROM osmo_schema FOR UPDATE;
+        WITH t AS (INSERT INTO tokens (public_id, user_id, name, description, secret_hash, created_at, created_by, expires_at)
+                   VALUES ('psqlbench000', '$big_user', 'bench-psql', '', 'hash', 0, 'admin', 4102444800) RETURNING id)
+        INSERT INTO token_roles (token_id, user_id, role, assigned_by, assigned_at)
+            SELECT t.id, '$big_user', 'osmo-user', 'admin', 0 FROM t;
+        INSERT INTO audit (at, actor, action, target, subject, outcome)
+            VALUES (0, 'admin', 'token.create', '$big_user/bench-psql', '$big_user', 'ok'); COMMIT;"
+    pq_set=${pq_set//$'\n'/ }
+    pq_unset="DELETE FROM tokens WHERE name IN ('bench-psql', 'bench-set') AND user_id = '$big_user'"
+    measure "psql: token set inserts" "" --prepare "$(psql_q "$pq_unset")" \
+        -- psql -X -q -A -t -d "$pg" -c "$pq_set"
+    measure "osmo token set (PostgreSQL)" "psql: token set inserts" --prepare "$(psql_q "$pq_unset")" \
+        -- "$osmo" --db "$pg" token set bench-set -u "$big_user"
+fi
+
 # htpasswd with bcrypt and 10,000 entries: what a lab might use instead.
 pw="$work/htpasswd"
 line=$(htpasswd -nbB template secret-password)
@@ -264,6 +320,12 @@ cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
     echo "\`audit list -u\` and \`user list -r/-p\` matching ≤ 100 ≤ 5 ms; \`token set\` flat in the owner's"
     echo "token count. \`wide\` has 100,000 users, 1,000,000 audit events and a user \`heavy\` with 100,000"
     echo "expired tokens; \`tok1k\` and \`tok100k\` hold 1,000 and 100,000 tokens."
+    echo
+    echo "PostgreSQL rows (DESIGN §10): a throwaway PostgreSQL $(psql --version | awk '{print $3}') cluster on this machine (\`.ci/postgres\`,"
+    echo "fsync on), reached over its Unix socket; \`big\` moved onto it with \`db copy\` (one run) and"
+    echo "back into a new file. Budgets: \`token verify\` and the reads ≤ 1.5× \`psql\` running the same query,"
+    echo "\`token set\` ≤ 1.5× \`psql\` running the same inserts in one transaction (each psql is a whole"
+    echo "process too: start, connect, query)."
 } >"$root/bench/RESULTS.md"
 echo
 echo "wrote bench/RESULTS.md"

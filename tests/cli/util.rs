@@ -137,6 +137,11 @@ impl Env {
         self.server.is_some()
     }
 
+    /// On a PostgreSQL run, the test's schema.
+    pub fn server_schema(&self) -> Option<String> {
+        self.server.as_ref().map(|server| server.schema.clone())
+    }
+
     /// For a test of SQLite's file itself (its modes, locks, pages): true on a PostgreSQL
     /// run, after saying why the test does not apply there.
     pub fn sqlite_only(&self, why: &str) -> bool {
