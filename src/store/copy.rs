@@ -9,9 +9,11 @@ use std::path::{Path, PathBuf};
 
 use rand::TryRng;
 
+use super::fault::{located, read_only_fault};
+use super::rows::Create;
 use super::rows::Table;
 use super::sqlite;
-use super::{Backend, Create, Store, is_server_url, located, read_only_fault};
+use super::{Backend, Store, is_server_url};
 use crate::error::{Error, Result};
 
 /// What a backup or a copy holds.

@@ -4,45 +4,25 @@
 //! crate reads and writes through `Tx`'s named methods (see `rows.rs`), the same on both.
 
 mod copy;
+mod fault;
 #[cfg(feature = "postgres")]
 mod pg;
 mod rows;
 mod sqlite;
 
 use std::path::Path;
-use std::time::Duration;
 
 pub use copy::{Copied, Staged};
 pub use rows::{
-    Event, Flow, NewEvent, NewTokenRow, Role, RoleGrant, SessionRow, StoredToken, Table, TokenRef,
-    TokenRow, Tx, UserRow,
+    Bootstrap, Create, Event, FileInfo, Flow, NewEvent, NewTokenRow, Role, RoleGrant, SessionRow,
+    StoredToken, Table, TokenRef, TokenRow, Tx, UserRow,
 };
 pub use sqlite::{APPLICATION_ID, MIGRATIONS, default_path, expand_home};
 
-use crate::error::{Error, Fault, Result};
+#[cfg(feature = "postgres")]
+use fault::{BOOKKEEPING_WAIT, BUSY_TIMEOUT};
 
-/// How long a write waits for the write lock before it gives up (DESIGN §7).
-const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// How long bookkeeping (a token's last use, the audit of a failed check) waits for the
-/// write lock before it is skipped: a verify must answer promptly whatever writers do.
-const BOOKKEEPING_WAIT: Duration = Duration::from_millis(500);
-
-/// What a new database is given inside its first migration's transaction (the first
-/// admin); returns whether it did anything. The rules of that live above the store.
-pub type Bootstrap<'a> = &'a dyn Fn(&Tx<'_>) -> Result<bool>;
-
-/// What opening a path that holds no file may do (DESIGN §1): a mistyped `--db` must
-/// not quietly become a new database, and a token caller has no database to be new in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Create {
-    /// Refuse: `no osmo database at PATH` (login, verify, token callers, completion).
-    Never,
-    /// Create the file in a folder that exists (a `--db`/`$OSMO_DB` path).
-    File,
-    /// Create the file and any missing folders (the default data folder).
-    WithFolders,
-}
+use crate::error::Result;
 
 /// An open database of either kind.
 pub struct Store {
@@ -53,18 +33,6 @@ enum Backend {
     Lite(sqlite::Lite),
     #[cfg(feature = "postgres")]
     Pg(pg::Pg),
-}
-
-/// What the database looks like from outside its tables (`db info`).
-#[derive(Debug)]
-pub struct FileInfo {
-    pub schema_version: i64,
-    /// SQLite's journal mode; none on PostgreSQL.
-    pub journal_mode: Option<String>,
-    /// The file's size, or PostgreSQL's `pg_database_size`.
-    pub size_bytes: u64,
-    /// The size of SQLite's write-ahead log; none on PostgreSQL.
-    pub wal_bytes: Option<u64>,
 }
 
 /// Whether `location` names a PostgreSQL database rather than a file (DESIGN §10).
@@ -98,7 +66,7 @@ impl Store {
     #[cfg(not(feature = "postgres"))]
     fn open_server(url: &Path, _: Create, _: Bootstrap<'_>) -> Result<(Store, bool)> {
         let _ = url;
-        Err(Error::Database(
+        Err(crate::error::Error::Database(
             "this osmo was built without PostgreSQL support (cargo feature `postgres`)".into(),
         ))
     }
@@ -219,35 +187,4 @@ impl Store {
             Backend::Pg(pg) => pg.info(),
         }
     }
-}
-
-fn read_only_fault() -> Error {
-    Error::Storage {
-        fault: Fault::ReadOnly,
-        detail: "attempt to write a readonly database".into(),
-    }
-}
-
-/// Names the database in a fault a user can act on (DESIGN §7).
-fn located(path: &Path, err: Error) -> Error {
-    let shown = path.display();
-    let (fault, message) = match &err {
-        Error::Storage { fault, .. } => (
-            *fault,
-            match fault {
-                Fault::ReadOnly => format!("database {shown} is read-only"),
-                Fault::Busy => format!(
-                    "database {shown} is busy: another process has held its write lock for {} s",
-                    BUSY_TIMEOUT.as_secs()
-                ),
-                Fault::Full => format!("cannot write database {shown}: the disk is full"),
-                Fault::Damaged => format!(
-                    "database {shown} is damaged: run osmo db check, and osmo db restore from a backup"
-                ),
-                Fault::Other => return err,
-            },
-        ),
-        _ => return err,
-    };
-    Error::Unusable { fault, message }
 }

@@ -20,6 +20,34 @@ use serde::Serialize;
 use crate::error::Result;
 use crate::time::Timestamp;
 
+/// What a new database is given inside its first migration's transaction (the first
+/// admin); returns whether it did anything. The rules of that live above the store.
+pub type Bootstrap<'a> = &'a dyn Fn(&Tx<'_>) -> Result<bool>;
+
+/// What opening a path that holds no file may do (DESIGN §1): a mistyped `--db` must
+/// not quietly become a new database, and a token caller has no database to be new in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Create {
+    /// Refuse: `no osmo database at PATH` (login, verify, token callers, completion).
+    Never,
+    /// Create the file in a folder that exists (a `--db`/`$OSMO_DB` path).
+    File,
+    /// Create the file and any missing folders (the default data folder).
+    WithFolders,
+}
+
+/// What the database looks like from outside its tables (`db info`).
+#[derive(Debug)]
+pub struct FileInfo {
+    pub schema_version: i64,
+    /// SQLite's journal mode; none on PostgreSQL.
+    pub journal_mode: Option<String>,
+    /// The file's size, or PostgreSQL's `pg_database_size`.
+    pub size_bytes: u64,
+    /// The size of SQLite's write-ahead log; none on PostgreSQL.
+    pub wal_bytes: Option<u64>,
+}
+
 /// Whether a reader handed rows one at a time wants more (a closed pipe does not).
 pub type Flow = std::ops::ControlFlow<()>;
 

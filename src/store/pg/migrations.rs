@@ -12,7 +12,7 @@ use postgres::Client;
 
 use super::PgTx;
 use crate::error::{Error, Result};
-use crate::store::{Bootstrap, Create};
+use crate::store::rows::{Bootstrap, Create};
 
 pub const MIGRATIONS: &[&str] = &[
     // 1: the whole schema of SQLite's version 5.

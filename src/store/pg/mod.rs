@@ -23,8 +23,8 @@ use std::time::Duration;
 use postgres::error::SqlState;
 use postgres::{Client, IsolationLevel};
 
-use super::rows::{Record, Tx};
-use super::{Bootstrap, Create, FileInfo, located};
+use super::fault::{BUSY_TIMEOUT, located};
+use super::rows::{Bootstrap, Create, FileInfo, Record, Tx};
 use crate::error::{Error, Fault, Result};
 
 pub use url::without_password;
@@ -139,7 +139,7 @@ impl Pg {
     /// import brings its own admins, which `db restore` checked).
     pub(super) fn replace<T>(&mut self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
         self.write_locked(
-            super::BUSY_TIMEOUT,
+            BUSY_TIMEOUT,
             "SET LOCAL osmo.replacing = 'on';
              DELETE FROM sessions; DELETE FROM audit; DELETE FROM token_roles;
              DELETE FROM tokens; DELETE FROM user_roles; DELETE FROM users;

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags};
 
-use super::Create;
 use crate::error::{Error, Result};
+use crate::store::rows::Create;
 
 /// The database path: `--db`/`$OSMO_DB` (already merged by clap), else the data dir.
 pub fn default_path() -> Result<PathBuf> {

@@ -11,8 +11,8 @@ use rusqlite::backup::{Backup, StepResult};
 use super::probe::{self, Found};
 use super::{Lite, LiteTx, file};
 use crate::error::{Error, Result};
-use crate::store::rows::{CheckRows, Table};
-use crate::store::{BUSY_TIMEOUT, FileInfo, located};
+use crate::store::fault::{BUSY_TIMEOUT, located, read_only_fault};
+use crate::store::rows::{CheckRows, FileInfo, Table};
 
 /// Copies every page of `from` into `to` in one step: the source is read from one
 /// snapshot (writers carry on in its WAL), and the destination changes in one commit
@@ -85,7 +85,7 @@ impl Lite {
     /// lock.
     pub(in crate::store) fn replace_pages(&mut self, from: &Lite) -> Result<()> {
         if self.read_only {
-            return Err(located(&self.path, crate::store::read_only_fault()));
+            return Err(located(&self.path, read_only_fault()));
         }
         copy_pages(&from.conn, &mut self.conn).map_err(|err| located(&self.path, err))
     }

@@ -27,8 +27,8 @@ pub use file::{default_path, expand_home};
 pub(super) use maintenance::{copy_backup, count_users_and_tokens};
 pub use migrations::{APPLICATION_ID, MIGRATIONS};
 
-use super::rows::{RoleGrant, Tx};
-use super::{BOOKKEEPING_WAIT, BUSY_TIMEOUT, Bootstrap, Create, located, read_only_fault};
+use super::fault::{BOOKKEEPING_WAIT, BUSY_TIMEOUT, located, read_only_fault};
+use super::rows::{Bootstrap, Create, RoleGrant, Tx};
 use crate::error::{Error, Fault, Result};
 use crate::time::Timestamp;
 
