@@ -13,6 +13,20 @@ pub(in crate::store) const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 /// write lock before it is skipped: a verify must answer promptly whatever writers do.
 pub(in crate::store) const BOOKKEEPING_WAIT: Duration = Duration::from_millis(500);
 
+/// The rule a schema's trigger refused, from the message it raised (`osmo: ...`, the
+/// same in both backends' schemas): a conflict (exit 5), not a database failure.
+pub(in crate::store) fn rule_refused(message: &str) -> Option<Error> {
+    match message {
+        "osmo: last admin" => Some(Error::conflict(
+            "Cannot remove the last user with the osmo-admin role: there must always be one.",
+        )),
+        "osmo: token roles are immutable" => Some(Error::conflict(
+            "Token roles are immutable: delete the token and create a new one.",
+        )),
+        _ => None,
+    }
+}
+
 pub(in crate::store) fn read_only_fault() -> Error {
     Error::Storage {
         fault: Fault::ReadOnly,

@@ -152,9 +152,8 @@ impl Store {
     pub fn write_durable<T>(&mut self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
         match &mut self.backend {
             Backend::Lite(lite) => lite.write_durable(f),
-            // Every PostgreSQL commit is flushed before it returns (synchronous_commit).
             #[cfg(feature = "postgres")]
-            Backend::Pg(pg) => pg.write(f, BUSY_TIMEOUT),
+            Backend::Pg(pg) => pg.write_durable(f),
         }
     }
 

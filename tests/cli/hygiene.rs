@@ -14,14 +14,7 @@ fn mode(path: &PathBuf) -> u32 {
 fn plaintext_appears_only_where_it_is_handed_out() {
     let env = Env::new();
     env.ok(&["user", "create", "alice", "-r", "osmo-user"]);
-    // Keeps the -wal and -shm files from being checkpointed away when osmo exits.
-    let holder = (!env.on_server()).then(|| {
-        let holder = env.sql();
-        holder
-            .query_row("SELECT count(*) FROM users", [], |r| r.get::<_, i64>(0))
-            .unwrap();
-        holder
-    });
+    let holder = env.hold_open();
 
     let mut secrets: Vec<String> = Vec::new();
     let mut issue = |args: &[&str]| {

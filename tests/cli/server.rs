@@ -57,8 +57,9 @@ fn lab(env: &Env) -> Vec<String> {
 }
 
 /// Copies `from` to the empty `to` and checks the copy: the same contents, every live
-/// token verifying there, no sessions, and `from` unchanged.
-fn hop(env: &Env, from: &Path, to: &Path, tokens: &[String]) {
+/// token verifying there, no sessions, `from` unchanged, and new rows (a role called
+/// `mark`, and its audit event) taken after the copied ones.
+fn hop(env: &Env, from: &Path, to: &Path, tokens: &[String], mark: &str) {
     let before = contents(env, from);
     let out = on(env, from, &["db", "copy", "--to", to.to_str().unwrap()]);
     assert_eq!(
@@ -104,6 +105,11 @@ fn hop(env: &Env, from: &Path, to: &Path, tokens: &[String]) {
         5,
     );
     assert!(err.contains("not empty"), "{err}");
+    // The copy takes new rows after the copied ones: its ids carry on past theirs.
+    on(env, to, &["role", "create", mark]);
+    let newest = on(env, to, &["audit", "list", "-c", "1", "-t", "json"]);
+    let newest: Value = serde_json::from_str(&newest).unwrap();
+    assert_eq!(newest[0]["target"], mark);
 }
 
 #[test]
@@ -113,12 +119,12 @@ fn db_copy_moves_a_lab_to_the_other_kind_and_back() {
     let file = env.root().join("moved.db");
     if env.on_server() {
         // A lab on a server moves into a file, and from the file onto another server.
-        hop(&env, &env.db(), &file, &tokens);
+        hop(&env, &env.db(), &file, &tokens, "moved-to-a-file");
         let back = env.another_db("unused");
-        hop(&env, &file, &back, &tokens);
+        hop(&env, &file, &back, &tokens, "moved-back");
     } else {
         // From a file to a file: the same rows path (the PostgreSQL run goes across).
-        hop(&env, &env.db(), &file, &tokens);
+        hop(&env, &env.db(), &file, &tokens, "moved-to-a-file");
     }
     // A token made after the move never gets the id of the deleted one.
     on(&env, &file, &["token", "set", "after"]);
@@ -321,26 +327,13 @@ impl TlsServer {
             "-out",
             "server.crt",
         ])?;
-        // The server runs as nobody when the tests run as root (it refuses root).
+        // The server's files are nobody's when the tests run as root (see server_user).
         // SAFETY: geteuid has no preconditions.
-        let root_user = unsafe { libc::geteuid() } == 0;
-        let as_user = |program: &Path| {
-            let mut cmd = if root_user {
-                let mut cmd = Command::new("setpriv");
-                cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-                    .arg(program);
-                cmd
-            } else {
-                Command::new(program)
-            };
-            cmd.current_dir(&dir);
-            cmd
-        };
-        if root_user {
+        if unsafe { libc::geteuid() } == 0 {
             run(Command::new("chown").args(["-R", "65534:65534"]).arg(&dir))?;
         }
         fs::set_permissions(dir.join("server.key"), fs::Permissions::from_mode(0o600)).unwrap();
-        run(as_user(&bin.join("initdb")).args([
+        run(server_user(&bin.join("initdb"), &dir).args([
             "-D",
             "data",
             "-U",
@@ -365,7 +358,7 @@ impl TlsServer {
             dir.join("server.crt").display(),
             dir.join("server.key").display()
         );
-        run(as_user(&bin.join("pg_ctl")).args([
+        run(server_user(&bin.join("pg_ctl"), &dir).args([
             "-D",
             "data",
             "-l",
@@ -381,19 +374,26 @@ impl TlsServer {
 
 impl Drop for TlsServer {
     fn drop(&mut self) {
-        let mut cmd = Command::new("setpriv");
-        // SAFETY: geteuid has no preconditions.
-        if unsafe { libc::geteuid() } == 0 {
-            cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups"]);
-            cmd.arg(self.bin.join("pg_ctl"));
-        } else {
-            cmd = Command::new(self.bin.join("pg_ctl"));
-        }
-        let _ = cmd
+        let _ = server_user(&self.bin.join("pg_ctl"), &self.dir)
             .args(["-D", "data", "-m", "immediate", "stop"])
-            .current_dir(&self.dir)
             .output();
     }
+}
+
+/// `program` of the server's, run in `dir`: as nobody when the tests run as root
+/// (PostgreSQL refuses to run as root).
+fn server_user(program: &Path, dir: &Path) -> Command {
+    // SAFETY: geteuid has no preconditions.
+    let mut cmd = if unsafe { libc::geteuid() } == 0 {
+        let mut cmd = Command::new("setpriv");
+        cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(program);
+        cmd
+    } else {
+        Command::new(program)
+    };
+    cmd.current_dir(dir);
+    cmd
 }
 
 #[test]

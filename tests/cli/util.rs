@@ -344,6 +344,18 @@ impl Env {
 
     /// The one number a `SELECT count(*) ...` on the database gives.
     pub fn count(&self, sql: &str) -> i64 {
+        self.value(sql)
+    }
+
+    /// The text in the first column of the first row `sql` gives.
+    pub fn text(&self, sql: &str) -> String {
+        self.value(sql)
+    }
+
+    fn value<T>(&self, sql: &str) -> T
+    where
+        T: rusqlite::types::FromSql + for<'a> postgres::types::FromSql<'a>,
+    {
         match &self.server {
             Some(server) => server
                 .client()
@@ -382,19 +394,16 @@ impl Env {
         refused.expect_err(sql)
     }
 
-    /// The text in the first column of the first row `sql` gives.
-    pub fn text(&self, sql: &str) -> String {
-        match &self.server {
-            Some(server) => server
-                .client()
-                .query_one(sql, &[])
-                .unwrap_or_else(|err| panic!("{sql}: {err}"))
-                .get(0),
-            None => self
-                .sql()
-                .query_row(sql, [], |row| row.get(0))
-                .unwrap_or_else(|err| panic!("{sql}: {err}")),
-        }
+    /// On SQLite, a second connection that keeps the -wal and -shm files from being
+    /// checkpointed away when osmo exits; none on PostgreSQL.
+    pub fn hold_open(&self) -> Option<rusqlite::Connection> {
+        (!self.on_server()).then(|| {
+            let holder = self.sql();
+            holder
+                .query_row("SELECT count(*) FROM users", [], |r| r.get::<_, i64>(0))
+                .unwrap();
+            holder
+        })
     }
 
     /// Opens the SQLite file directly, as a test's own second client, with foreign keys

@@ -23,7 +23,7 @@ use std::time::Duration;
 use postgres::error::SqlState;
 use postgres::{Client, IsolationLevel};
 
-use super::fault::{BUSY_TIMEOUT, located};
+use super::fault::{BUSY_TIMEOUT, located, rule_refused};
 use super::rows::{Bootstrap, Create, FileInfo, Record, Tx};
 use crate::error::{Error, Fault, Result};
 
@@ -99,9 +99,7 @@ impl Pg {
             None => target.config.connect(postgres::NoTls),
             Some(tls) => target
                 .config
-                .connect(tokio_postgres_rustls::MakeRustlsConnect::new(
-                    (**tls).clone(),
-                )),
+                .connect(tokio_postgres_rustls::MakeRustlsConnect::new(tls.clone())),
         }
         .map_err(|err| cannot(&connect_error(&err)))?;
         Ok(Pg { client, shown })
@@ -132,6 +130,12 @@ impl Pg {
         wait: Duration,
     ) -> Result<T> {
         self.write_locked(wait, "", f)
+    }
+
+    /// As `write`, with the commit flushed to the server's disk before it returns, whatever
+    /// the server's default for `synchronous_commit`.
+    pub(super) fn write_durable<T>(&mut self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
+        self.write_locked(BUSY_TIMEOUT, "SET LOCAL synchronous_commit = on;", f)
     }
 
     /// Replaces every row with what `f` imports, in one write transaction: the rows are
@@ -209,20 +213,8 @@ fn connect_error(err: &postgres::Error) -> String {
 /// `osmo: ...` messages: rule violations (exit 5), not database failures.
 impl From<postgres::Error> for Error {
     fn from(err: postgres::Error) -> Self {
-        if let Some(db) = err.as_db_error() {
-            match db.message() {
-                "osmo: last admin" => {
-                    return Error::conflict(
-                        "Cannot remove the last user with the osmo-admin role: there must always be one.",
-                    );
-                }
-                "osmo: token roles are immutable" => {
-                    return Error::conflict(
-                        "Token roles are immutable: delete the token and create a new one.",
-                    );
-                }
-                _ => {}
-            }
+        if let Some(refused) = err.as_db_error().and_then(|db| rule_refused(db.message())) {
+            return refused;
         }
         let fault = match err.code() {
             Some(code)

@@ -4,7 +4,6 @@
 
 use std::path::PathBuf;
 use std::str::FromStr;
-use std::sync::Arc;
 
 use postgres::config::SslMode;
 
@@ -15,9 +14,12 @@ use crate::error::{Error, Result};
 pub(super) struct Target {
     pub config: postgres::Config,
     /// None for `sslmode=disable`.
-    pub tls: Option<Arc<rustls::ClientConfig>>,
+    pub tls: Option<rustls::ClientConfig>,
     pub shown: String,
 }
+
+/// How long connecting may take when the URL does not say (`connect_timeout=SECONDS`).
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 pub(super) fn parse(url: &str) -> Result<Target> {
     let shown = without_password(url);
@@ -40,6 +42,11 @@ pub(super) fn parse(url: &str) -> Result<Target> {
         format!("{base}?{}", kept.join("&"))
     };
     let mut config = postgres::Config::from_str(&rest).map_err(|err| invalid(err.to_string()))?;
+    // A server that does not answer is named after a while, not waited for as long as
+    // the system's TCP timeout.
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(CONNECT_TIMEOUT);
+    }
     // libpq's rule: a root certificate given makes `require` check the chain too.
     let verify = match (mode.as_str(), &root_cert) {
         ("disable", _) => None,
@@ -60,9 +67,7 @@ pub(super) fn parse(url: &str) -> Result<Target> {
         }
         Some((ssl_mode, verify)) => {
             config.ssl_mode(ssl_mode);
-            Some(Arc::new(
-                tls::client_config(verify, root_cert.as_deref()).map_err(invalid)?,
-            ))
+            Some(tls::client_config(verify, root_cert.as_deref()).map_err(invalid)?)
         }
     };
     Ok(Target { config, tls, shown })

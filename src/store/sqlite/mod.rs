@@ -27,7 +27,7 @@ pub use file::{default_path, expand_home};
 pub(super) use maintenance::{copy_backup, count_users_and_tokens};
 pub use migrations::{APPLICATION_ID, MIGRATIONS};
 
-use super::fault::{BOOKKEEPING_WAIT, BUSY_TIMEOUT, located, read_only_fault};
+use super::fault::{BOOKKEEPING_WAIT, BUSY_TIMEOUT, located, read_only_fault, rule_refused};
 use super::rows::{Bootstrap, Create, RoleGrant, Tx};
 use crate::error::{Error, Fault, Result};
 use crate::time::Timestamp;
@@ -298,20 +298,10 @@ impl Lite {
 /// `osmo: ...` messages: rule violations (exit 5), not database failures.
 impl From<rusqlite::Error> for Error {
     fn from(err: rusqlite::Error) -> Self {
-        if let rusqlite::Error::SqliteFailure(_, Some(msg)) = &err {
-            match msg.as_str() {
-                "osmo: last admin" => {
-                    return Error::conflict(
-                        "Cannot remove the last user with the osmo-admin role: there must always be one.",
-                    );
-                }
-                "osmo: token roles are immutable" => {
-                    return Error::conflict(
-                        "Token roles are immutable: delete the token and create a new one.",
-                    );
-                }
-                _ => {}
-            }
+        if let rusqlite::Error::SqliteFailure(_, Some(msg)) = &err
+            && let Some(refused) = rule_refused(msg)
+        {
+            return refused;
         }
         let fault = match err.sqlite_error_code() {
             Some(ErrorCode::ReadOnly) => Fault::ReadOnly,
