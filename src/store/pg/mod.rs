@@ -197,16 +197,19 @@ impl Pg {
 fn connect_error(err: &postgres::Error) -> String {
     match err.as_db_error() {
         Some(db) => db.message().to_string(),
-        None => {
-            let mut text = err.to_string();
-            let mut source = std::error::Error::source(err);
-            while let Some(cause) = source {
-                text = format!("{text}: {cause}");
-                source = cause.source();
-            }
-            text
-        }
+        None => with_causes(err),
     }
+}
+
+/// An error and what caused it, as one line.
+fn with_causes(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text = format!("{text}: {cause}");
+        source = cause.source();
+    }
+    text
 }
 
 /// The one place PostgreSQL's errors become the crate's. The schema's triggers raise

@@ -41,7 +41,8 @@ pub(super) fn parse(url: &str) -> Result<Target> {
     } else {
         format!("{base}?{}", kept.join("&"))
     };
-    let mut config = postgres::Config::from_str(&rest).map_err(|err| invalid(err.to_string()))?;
+    let mut config =
+        postgres::Config::from_str(&rest).map_err(|err| invalid(super::with_causes(&err)))?;
     // A server that does not answer is named after a while, not waited for as long as
     // the system's TCP timeout.
     if config.get_connect_timeout().is_none() {
