@@ -252,8 +252,10 @@ pub enum Table {
     Audit,
 }
 
-/// One stored row, whole, as `CopyRows` moves it.
-#[derive(Debug, Clone)]
+/// One stored row, whole, as `CopyRows` moves it. Serialized, a row is an object whose
+/// keys are its table's column names.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
 pub enum Record {
     Setting {
         key: String,

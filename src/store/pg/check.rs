@@ -235,184 +235,33 @@ impl CopyRows for PgTx<'_> {
 /// Rows inserted by one statement: a round trip per few thousand rows, not per row.
 const BATCH: usize = 4096;
 
-/// One column of the pending rows, read by `pick` from each.
-fn column<'a, T>(rows: &'a [Record], pick: impl Fn(&'a Record) -> Option<T>) -> Vec<T> {
-    rows.iter().filter_map(pick).collect()
-}
-
 impl PgTx<'_> {
-    /// Inserts the pending rows (all of one table) with one statement, each column an
-    /// array that `unnest` turns back into rows.
+    /// Inserts the pending rows (all of one table) with one statement: a JSON array of
+    /// them, which `json_populate_recordset` turns back into rows of the table's type by
+    /// column name.
     pub(super) fn flush(&self) -> Result<()> {
         let rows = std::mem::take(&mut *self.pending.borrow_mut());
         let Some(first) = rows.first() else {
             return Ok(());
         };
-        match first {
-            Record::User { .. } => {
-                let ids = column(&rows, |r| match r {
-                    Record::User { id, .. } => Some(id.as_str()),
-                    _ => None,
-                });
-                let at = column(&rows, |r| match r {
-                    Record::User { created_at, .. } => Some(*created_at),
-                    _ => None,
-                });
-                let by = column(&rows, |r| match r {
-                    Record::User { created_by, .. } => Some(created_by.as_str()),
-                    _ => None,
-                });
-                self.execute(
-                    "INSERT INTO users (id, created_at, created_by)
-                     SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[])",
-                    &[&ids, &at, &by],
-                )?;
-            }
-            Record::UserRole { .. } => {
-                let users = column(&rows, |r| match r {
-                    Record::UserRole { user_id, .. } => Some(user_id.as_str()),
-                    _ => None,
-                });
-                let roles = column(&rows, |r| match r {
-                    Record::UserRole { role, .. } => Some(role.as_str()),
-                    _ => None,
-                });
-                let by = column(&rows, |r| match r {
-                    Record::UserRole { assigned_by, .. } => Some(assigned_by.as_str()),
-                    _ => None,
-                });
-                let at = column(&rows, |r| match r {
-                    Record::UserRole { assigned_at, .. } => Some(*assigned_at),
-                    _ => None,
-                });
-                self.execute(
-                    "INSERT INTO user_roles (user_id, role, assigned_by, assigned_at)
-                     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[])",
-                    &[&users, &roles, &by, &at],
-                )?;
-            }
-            Record::Token { .. } => {
-                let tokens: Vec<_> = rows
-                    .iter()
-                    .filter_map(|r| match r {
-                        Record::Token {
-                            id,
-                            public_id,
-                            user_id,
-                            name,
-                            description,
-                            secret_hash,
-                            created_at,
-                            created_by,
-                            expires_at,
-                            last_used_at,
-                        } => Some((
-                            id,
-                            public_id,
-                            user_id,
-                            name,
-                            description,
-                            secret_hash,
-                            created_at,
-                            created_by,
-                            expires_at,
-                            last_used_at,
-                        )),
-                        _ => None,
-                    })
-                    .collect();
-                let ids: Vec<i64> = tokens.iter().map(|t| *t.0).collect();
-                let public: Vec<&str> = tokens.iter().map(|t| t.1.as_str()).collect();
-                let owners: Vec<&str> = tokens.iter().map(|t| t.2.as_str()).collect();
-                let names: Vec<&str> = tokens.iter().map(|t| t.3.as_str()).collect();
-                let descriptions: Vec<&str> = tokens.iter().map(|t| t.4.as_str()).collect();
-                let hashes: Vec<&str> = tokens.iter().map(|t| t.5.as_str()).collect();
-                let created_at: Vec<i64> = tokens.iter().map(|t| *t.6).collect();
-                let created_by: Vec<&str> = tokens.iter().map(|t| t.7.as_str()).collect();
-                let expires_at: Vec<i64> = tokens.iter().map(|t| *t.8).collect();
-                let last_used_at: Vec<Option<i64>> = tokens.iter().map(|t| *t.9).collect();
-                self.execute(
-                    "INSERT INTO tokens (id, public_id, user_id, name, description, secret_hash,
-                                         created_at, created_by, expires_at, last_used_at)
-                     SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[],
-                                          $5::text[], $6::text[], $7::bigint[], $8::text[],
-                                          $9::bigint[], $10::bigint[])",
-                    &[
-                        &ids,
-                        &public,
-                        &owners,
-                        &names,
-                        &descriptions,
-                        &hashes,
-                        &created_at,
-                        &created_by,
-                        &expires_at,
-                        &last_used_at,
-                    ],
-                )?;
-            }
-            Record::TokenRole { .. } => {
-                let tokens = column(&rows, |r| match r {
-                    Record::TokenRole { token_id, .. } => Some(*token_id),
-                    _ => None,
-                });
-                let users = column(&rows, |r| match r {
-                    Record::TokenRole { user_id, .. } => Some(user_id.as_str()),
-                    _ => None,
-                });
-                let roles = column(&rows, |r| match r {
-                    Record::TokenRole { role, .. } => Some(role.as_str()),
-                    _ => None,
-                });
-                let by = column(&rows, |r| match r {
-                    Record::TokenRole { assigned_by, .. } => Some(assigned_by.as_str()),
-                    _ => None,
-                });
-                let at = column(&rows, |r| match r {
-                    Record::TokenRole { assigned_at, .. } => Some(*assigned_at),
-                    _ => None,
-                });
-                self.execute(
-                    "INSERT INTO token_roles (token_id, user_id, role, assigned_by, assigned_at)
-                     SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[],
-                                          $5::bigint[])",
-                    &[&tokens, &users, &roles, &by, &at],
-                )?;
-            }
-            Record::Audit { .. } => {
-                let events: Vec<_> = rows
-                    .iter()
-                    .filter_map(|r| match r {
-                        Record::Audit {
-                            id,
-                            at,
-                            actor,
-                            action,
-                            target,
-                            subject,
-                            outcome,
-                        } => Some((id, at, actor, action, target, subject, outcome)),
-                        _ => None,
-                    })
-                    .collect();
-                let ids: Vec<i64> = events.iter().map(|e| *e.0).collect();
-                let at: Vec<i64> = events.iter().map(|e| *e.1).collect();
-                let actors: Vec<&str> = events.iter().map(|e| e.2.as_str()).collect();
-                let actions: Vec<&str> = events.iter().map(|e| e.3.as_str()).collect();
-                let targets: Vec<&str> = events.iter().map(|e| e.4.as_str()).collect();
-                let subjects: Vec<Option<&str>> = events.iter().map(|e| e.5.as_deref()).collect();
-                let outcomes: Vec<&str> = events.iter().map(|e| e.6.as_str()).collect();
-                self.execute(
-                    "INSERT INTO audit (id, at, actor, action, target, subject, outcome)
-                     SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[],
-                                          $5::text[], $6::text[], $7::text[])",
-                    &[&ids, &at, &actors, &actions, &targets, &subjects, &outcomes],
-                )?;
-            }
+        let table = match first {
+            Record::User { .. } => "users",
+            Record::UserRole { .. } => "user_roles",
+            Record::Token { .. } => "tokens",
+            Record::TokenRole { .. } => "token_roles",
+            Record::Audit { .. } => "audit",
             Record::Setting { .. } | Record::Role { .. } | Record::TokenIdsUsed(_) => {
                 unreachable!("inserted one at a time")
             }
-        }
+        };
+        let rows = serde_json::to_string(&rows)
+            .map_err(|err| crate::error::Error::Internal(format!("rows as JSON: {err}")))?;
+        self.execute(
+            &format!(
+                "INSERT INTO {table} SELECT * FROM json_populate_recordset(NULL::{table}, $1::text::json)"
+            ),
+            &[&rows],
+        )?;
         Ok(())
     }
 }
