@@ -3,6 +3,7 @@
 //! pages are copied; across kinds, rows (`CopyRows`), ids, hashes and timestamps as they
 //! are, so every token keeps verifying.
 
+use std::cell::{Cell, RefCell};
 use std::fs::{self, OpenOptions};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
@@ -81,12 +82,6 @@ fn open_bare(location: &Path, create: Create) -> Result<Store> {
     Ok(Store::open(location, create, &|_| Ok(false))?.0)
 }
 
-/// Every row of `from` (but sessions) into `to`, in one read and one write transaction:
-/// `to` sees all of them or none.
-fn copy_rows(from: &mut Store, to: &mut Store) -> Result<()> {
-    from.read(|source| to.write(|dest| source.export(&mut |record| dest.import(&record))))
-}
-
 fn counted(store: &mut Store) -> Result<(i64, i64)> {
     store.read(|tx| Ok((tx.count_rows(Table::Users)?, tx.count_rows(Table::Tokens)?)))
 }
@@ -155,15 +150,11 @@ impl Store {
             }
             #[cfg(feature = "postgres")]
             Backend::Pg(_) => {
-                let mut to = open_bare(temp, Create::Never)?;
-                copy_rows(self, &mut to)?;
-                let counts = counted(&mut to)?;
-                to.checkpoint()?;
-                drop(to);
+                let copied = self.copy_to(temp)?;
                 for suffix in ["-wal", "-shm"] {
                     let _ = fs::remove_file(sqlite::sidecar(temp, suffix));
                 }
-                Ok(counts)
+                Ok((copied.users, copied.tokens))
             }
         }
     }
@@ -214,15 +205,39 @@ impl Store {
 
     /// `db copy`: everything but sessions into `dest`, which must be empty: a missing or
     /// zero-length file, or a PostgreSQL schema with no tables. A new file is made 0600.
+    /// The rows go in with the schema, in the transaction that creates it: a copy that
+    /// fails leaves `dest` as empty as it was, so it can be tried again.
     pub fn copy_to(&mut self, dest: &Path) -> Result<Copied> {
-        if Store::holds_data(dest)? || is_same_file(dest, self.path()) {
-            return Err(Error::conflict(format!(
+        let occupied = || {
+            Error::conflict(format!(
                 "{} is not empty: db copy writes only into a new database.",
                 Store::shown(dest)
-            )));
+            ))
+        };
+        if Store::holds_data(dest)? || is_same_file(dest, self.path()) {
+            return Err(occupied());
         }
-        let mut to = open_bare(dest, Create::File)?;
-        copy_rows(self, &mut to)?;
+        let file_was_there = fs::symlink_metadata(dest).is_ok();
+        let source = RefCell::new(&mut *self);
+        let copied = Cell::new(false);
+        let opened = Store::open(dest, Create::File, &|to| {
+            source
+                .borrow_mut()
+                .read(|from| from.export(&mut |record| to.import(&record)))?;
+            copied.set(true);
+            Ok(true)
+        });
+        let mut to = match opened {
+            // Someone else made a database there meanwhile: nothing was copied.
+            Ok(_) if !copied.get() => return Err(occupied()),
+            Ok((to, _)) => to,
+            Err(err) => {
+                if !is_server_url(dest) {
+                    undo_file(dest, file_was_there);
+                }
+                return Err(err);
+            }
+        };
         let (users, tokens) = counted(&mut to)?;
         to.checkpoint()?;
         let size_bytes = (!to.is_server()).then(|| fs::metadata(dest).map_or(0, |m| m.len()));
@@ -260,6 +275,18 @@ impl Store {
     fn server_holds_tables(url: &Path) -> Result<bool> {
         Store::open_server(url, Create::Never, &|_| Ok(false)).map(|_| true)
     }
+}
+
+/// Puts a copy's destination file back as it was: gone, or empty.
+fn undo_file(dest: &Path, was_there: bool) {
+    for suffix in ["-wal", "-shm", "-journal"] {
+        let _ = fs::remove_file(sqlite::sidecar(dest, suffix));
+    }
+    let _ = if was_there {
+        fs::write(dest, "")
+    } else {
+        fs::remove_file(dest)
+    };
 }
 
 fn is_same_file(a: &Path, b: &Path) -> bool {

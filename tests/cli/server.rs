@@ -575,3 +575,87 @@ fn the_readme_examples_answer_the_same_on_both_backends() {
         .collect();
     assert!(failed.len() <= 3, "{failed:#?}");
 }
+
+#[test]
+fn a_copy_that_fails_leaves_its_destination_as_it_was() {
+    let env = Env::new();
+    lab(&env);
+    // More than the small disk below holds: 20,000 audit events.
+    env.exec(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000)
+         INSERT INTO audit (at, actor, action, target, subject, outcome)
+         SELECT i, 'admin', 'role.create', 'padding-' || i, NULL, 'ok' FROM n",
+    );
+    let small = env.root().join("small");
+    fs::create_dir(&small).unwrap();
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=1m,mode=700", "tmpfs"])
+        .arg(&small)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        eprintln!("skipped: cannot mount a small tmpfs here (needs root)");
+        return;
+    }
+    let result = std::panic::catch_unwind(|| {
+        let before = env.every_row();
+        // A new file, and a zero-length one of one's own: gone, and empty, after.
+        let new = small.join("new.db");
+        let empty = small.join("empty.db");
+        fs::write(&empty, "").unwrap();
+        fs::set_permissions(&empty, fs::Permissions::from_mode(0o600)).unwrap();
+        for (dest, after) in [(&new, None), (&empty, Some(0))] {
+            let run = env.run(&["db", "copy", "--to", dest.to_str().unwrap()]);
+            assert_eq!(run.code, 1, "{run}");
+            assert!(run.stderr.contains("the disk is full"), "{run}");
+            assert_eq!(fs::metadata(dest).ok().map(|m| m.len()), after, "{run}");
+            let left: Vec<_> = fs::read_dir(&small)
+                .unwrap()
+                .map(|e| e.unwrap().file_name())
+                .collect();
+            assert!(left.len() <= 1, "{left:?}");
+        }
+        assert_eq!(env.every_row(), before, "the source changed");
+        // With room, the same copy goes through.
+        fs::remove_file(&empty).unwrap();
+        let roomy = env.root().join("roomy.db");
+        env.ok(&["db", "copy", "--to", roomy.to_str().unwrap()]);
+    });
+    let _ = Command::new("umount").arg(&small).status();
+    result.unwrap();
+}
+
+#[test]
+fn a_copy_the_server_refuses_leaves_the_schema_empty() {
+    let env = Env::new();
+    if !env.on_server() {
+        eprintln!("not on SQLite alone: copies a file onto the PostgreSQL run's server");
+        return;
+    }
+    let file = env.root().join("lab.db");
+    on(&env, &file, &["role", "create", "team", "-d", "ok"]);
+    // A text SQLite keeps and PostgreSQL cannot: a NUL character.
+    let set = |text: &str| {
+        rusqlite::Connection::open(&file)
+            .unwrap()
+            .execute(
+                "UPDATE roles SET description = ?1 WHERE name = 'team'",
+                [text],
+            )
+            .unwrap();
+    };
+    set("a\0b");
+    let dest = env.another_db("unused");
+    let mut args = vec!["--db", file.to_str().unwrap(), "db", "copy", "--to"];
+    args.push(dest.to_str().unwrap());
+    let run = env.run(&args);
+    assert_eq!(run.code, 1, "{run}");
+    // Nothing of it stayed: the same copy goes through once the text is one it can take.
+    set("a b");
+    env.ok(&args);
+    assert_eq!(
+        on(&env, &dest, &["role", "list", "-t", "json"]),
+        on(&env, &file, &["role", "list", "-t", "json"])
+    );
+}

@@ -164,18 +164,21 @@ impl Lite {
         // Another process may have migrated while we waited for the lock.
         let version: i64 = tx.pragma_query_value(None, "user_version", |row| row.get(0))?;
         migrations::apply(&tx, version as usize, MIGRATIONS.len())?;
+        let tx = LiteTx { tx };
+        let created = bootstrap(&tx)?;
+        // Checked after the bootstrap, whose rows (a first admin, or a whole copied
+        // database) came in with foreign keys off too.
         let broken: i64 =
-            tx.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
-                r.get(0)
-            })?;
+            tx.tx
+                .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+                    r.get(0)
+                })?;
         if broken != 0 {
             return Err(Error::Database(format!(
                 "Upgrading {} would break {broken} references between rows; it was left unchanged.",
                 self.path.display()
             )));
         }
-        let tx = LiteTx { tx };
-        let created = bootstrap(&tx)?;
         tx.commit()?;
         self.conn.pragma_update(None, "foreign_keys", true)?;
         Ok(created)
