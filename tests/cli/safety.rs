@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::util::{Env, Issued, Run, fails_unchanged, run_within, token_for, with_token};
+use crate::util::{
+    Env, Issued, Run, fails_unchanged, run_within, token_for, with_mount, with_token,
+};
 
 fn mode(path: &Path) -> u32 {
     fs::metadata(path).unwrap().permissions().mode() & 0o777
@@ -270,18 +272,8 @@ fn a_read_only_mount_reads_and_refuses_writes() {
         .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
         .unwrap();
     let folder = env.db().parent().unwrap().to_path_buf();
-    let mounted = Command::new("mount")
-        .args(["--bind", "-o", "ro"])
-        .arg(&folder)
-        .arg(&folder)
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !mounted {
-        eprintln!("skipped: cannot make a read-only bind mount here (needs root and mount)");
-        return;
-    }
-    let result = std::panic::catch_unwind(|| {
+    let source = folder.to_str().unwrap().to_string();
+    with_mount(&["--bind", "-o", "ro", &source], &folder, || {
         let db = env.db();
         reads_work_and_writes_are_refused(
             |args, stdin| run_as(&env, &[], &db, args, stdin),
@@ -289,8 +281,6 @@ fn a_read_only_mount_reads_and_refuses_writes() {
             &token,
         );
     });
-    let _ = Command::new("umount").arg(&folder).status();
-    result.unwrap();
 }
 
 // 3 and 4. A verify that never waits on writers; faults that say what happened.
@@ -373,56 +363,48 @@ fn a_full_disk_is_named() {
     let env = Env::new();
     let small = env.root().join("small");
     fs::create_dir(&small).unwrap();
-    let mounted = Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=1m,mode=700", "tmpfs"])
-        .arg(&small)
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !mounted {
-        eprintln!("skipped: cannot mount a small tmpfs here (needs root)");
-        return;
-    }
-    let result = std::panic::catch_unwind(|| {
-        let db = small.join("osmo.db");
-        let db_arg = db.to_str().unwrap();
-        env.ok(&["--db", db_arg, "user", "create", "first"]);
-        // Fill what is left of the disk.
-        let mut filler = fs::File::create(small.join("filler")).unwrap();
-        let chunk = vec![0u8; 4096];
-        while std::io::Write::write_all(&mut filler, &chunk).is_ok() {}
-        drop(filler);
-        let roles: Vec<String> = (0..40)
-            .map(|i| format!("role-number-{i:03}-{}", "x".repeat(40)))
-            .collect();
-        let mut failed = None;
-        for role in &roles {
-            let run = env.run(&[
-                "--db",
-                db_arg,
-                "role",
-                "create",
-                role,
-                "-d",
-                &"d".repeat(250),
-            ]);
-            if run.code != 0 {
-                failed = Some(run);
-                break;
+    with_mount(
+        &["-t", "tmpfs", "-o", "size=1m,mode=700", "tmpfs"],
+        &small,
+        || {
+            let db = small.join("osmo.db");
+            let db_arg = db.to_str().unwrap();
+            env.ok(&["--db", db_arg, "user", "create", "first"]);
+            // Fill what is left of the disk.
+            let mut filler = fs::File::create(small.join("filler")).unwrap();
+            let chunk = vec![0u8; 4096];
+            while std::io::Write::write_all(&mut filler, &chunk).is_ok() {}
+            drop(filler);
+            let roles: Vec<String> = (0..40)
+                .map(|i| format!("role-number-{i:03}-{}", "x".repeat(40)))
+                .collect();
+            let mut failed = None;
+            for role in &roles {
+                let run = env.run(&[
+                    "--db",
+                    db_arg,
+                    "role",
+                    "create",
+                    role,
+                    "-d",
+                    &"d".repeat(250),
+                ]);
+                if run.code != 0 {
+                    failed = Some(run);
+                    break;
+                }
             }
-        }
-        let run = failed.expect("the disk never filled");
-        assert_eq!(run.code, 1, "{run}");
-        assert_eq!(
-            run.stderr,
-            format!(
-                "error: cannot write database {}: the disk is full\n",
-                db.display()
-            ),
-        );
-    });
-    let _ = Command::new("umount").arg(&small).status();
-    result.unwrap();
+            let run = failed.expect("the disk never filled");
+            assert_eq!(run.code, 1, "{run}");
+            assert_eq!(
+                run.stderr,
+                format!(
+                    "error: cannot write database {}: the disk is full\n",
+                    db.display()
+                ),
+            );
+        },
+    );
 }
 
 // 5. A session folder that cannot be one.

@@ -77,6 +77,28 @@ fn schema_url(base: &str, schema: &str) -> String {
     format!("{base}{join}options=-csearch_path%3D{schema}")
 }
 
+/// Mounts `mount_args` (a tmpfs, a read-only bind...) on `folder`, runs `test`, and
+/// unmounts again even when `test` fails. Where this machine cannot mount (not root),
+/// says so and runs nothing: returns false.
+pub fn with_mount(mount_args: &[&str], folder: &Path, test: impl FnOnce()) -> bool {
+    let mounted = std::process::Command::new("mount")
+        .args(mount_args)
+        .arg(folder)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        eprintln!("skipped: cannot mount {mount_args:?} here (needs root and mount)");
+        return false;
+    }
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(test));
+    let _ = std::process::Command::new("umount").arg(folder).status();
+    if let Err(panic) = result {
+        std::panic::resume_unwind(panic);
+    }
+    true
+}
+
 /// A connection holding the database's write lock until it is dropped.
 pub struct WriteLock {
     _held: Box<dyn std::any::Any>,
