@@ -8,7 +8,7 @@
 
 use std::path::Path;
 
-use postgres::Client;
+use postgres::{Client, GenericClient};
 
 use super::PgTx;
 use crate::error::{Error, Result};
@@ -130,38 +130,43 @@ pub const MIGRATIONS: &[&str] = &[
     "#,
 ];
 
-/// The tables (and views, foreign tables...) of the connection's first schema.
-pub(super) fn tables(client: &mut Client) -> Result<Vec<String>> {
-    let rows = client.query(
-        "SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-         WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
-         ORDER BY 1",
+/// The first schema of the connection's `search_path` (none when it names none that
+/// exists) and its tables (views, foreign tables... too), in one round trip.
+fn first_schema(client: &mut impl GenericClient) -> Result<(Option<String>, Vec<String>)> {
+    let row = client.query_one(
+        "SELECT current_schema()::text, coalesce(
+             (SELECT array_agg(c.relname::text ORDER BY c.relname)
+              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+              WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'v', 'm', 'f')),
+             '{}')",
         &[],
     )?;
-    Ok(rows.iter().map(|row| row.get(0)).collect())
+    Ok((row.get(0), row.get(1)))
+}
+
+/// The tables of the connection's first schema.
+pub(super) fn tables(client: &mut Client) -> Result<Vec<String>> {
+    Ok(first_schema(client)?.1)
 }
 
 /// The schema version: 0 for an empty schema; an error for a schema that holds others'
-/// tables, or is newer than this osmo.
-fn version(client: &mut Client, shown: &Path) -> Result<i64> {
-    let schema: Option<String> = client
-        .query_one("SELECT current_schema()::text", &[])?
-        .get(0);
-    if schema.is_none() {
+/// tables, or is newer than this osmo. On a connection, or inside the migrating
+/// transaction once it holds the lock.
+fn version(client: &mut impl GenericClient, shown: &Path) -> Result<i64> {
+    let (schema, tables) = first_schema(client)?;
+    let Some(schema) = schema else {
         return Err(Error::Database(format!(
             "{}: the search_path names no schema that exists; create one (CREATE SCHEMA), or leave search_path to its default",
             shown.display()
         )));
-    }
-    let tables = tables(client)?;
+    };
     if tables.is_empty() {
         return Ok(0);
     }
     if !tables.iter().any(|table| table == "osmo_schema") {
         return Err(Error::Database(format!(
-            "{} is not an osmo database (schema {} holds other tables: {}); it was left unchanged.",
+            "{} is not an osmo database (schema {schema} holds other tables: {}); it was left unchanged.",
             shown.display(),
-            schema.unwrap_or_default(),
             tables.join(", ")
         )));
     }
@@ -217,7 +222,7 @@ pub(super) fn migrate(
     )?;
     // Another process may have migrated while we waited for the lock. Its schema's
     // tables are seen now: under READ COMMITTED each statement reads what is committed.
-    let from = version_in(&mut tx, shown)?;
+    let from = version(&mut tx, shown)?;
     for (done, migration) in MIGRATIONS.iter().enumerate().skip(from as usize) {
         tx.batch_execute(migration)?;
         tx.execute("UPDATE osmo_schema SET version = $1", &[&(done as i64 + 1)])?;
@@ -226,32 +231,4 @@ pub(super) fn migrate(
     let created = bootstrap(&tx)?;
     tx.commit()?;
     Ok(created)
-}
-
-/// `version`, inside the migrating transaction.
-fn version_in(tx: &mut postgres::Transaction<'_>, shown: &Path) -> Result<i64> {
-    let exists: bool = tx
-        .query_one(
-            "SELECT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-                            WHERE n.nspname = current_schema() AND c.relname = 'osmo_schema')",
-            &[],
-        )?
-        .get(0);
-    if !exists {
-        let others: i64 = tx
-            .query_one(
-                "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-                 WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'v', 'm', 'f')",
-                &[],
-            )?
-            .get(0);
-        if others > 0 {
-            return Err(Error::Database(format!(
-                "{} is not an osmo database (its schema holds other tables); it was left unchanged.",
-                shown.display()
-            )));
-        }
-        return Ok(0);
-    }
-    Ok(tx.query_one("SELECT version FROM osmo_schema", &[])?.get(0))
 }
