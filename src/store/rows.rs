@@ -242,6 +242,13 @@ pub trait CopyRows {
     fn import(&self, record: &Record) -> Result<()>;
 }
 
+/// Every id starting with `prefix` lies in `[prefix, prefix + DEL)`: ids and names hold
+/// only characters below DEL, so the range has an upper end an index can stop at (both
+/// backends compare bytewise: SQLite's default, PostgreSQL's `COLLATE "C"`).
+pub(super) fn id_range(prefix: &str) -> (String, String) {
+    (prefix.to_string(), format!("{prefix}\u{7f}"))
+}
+
 /// The tables `count_rows` counts.
 #[derive(Debug, Clone, Copy)]
 pub enum Table {

@@ -10,6 +10,7 @@ use crate::error::Result;
 use crate::store::rows::{
     AuditRows, Event, Flow, NewEvent, NewTokenRow, Role, RoleGrant, RoleRows, SessionRow,
     SessionRows, SettingRows, StoredToken, TokenRef, TokenRow, TokenRows, UserRow, UserRows,
+    id_range,
 };
 use crate::time::Timestamp;
 
@@ -72,11 +73,6 @@ impl PgTx<'_> {
             })
             .collect())
     }
-}
-
-/// Every id starting with `prefix` lies in `[prefix, prefix + DEL)` (see SQLite's).
-fn id_range(prefix: &str) -> (String, String) {
-    (prefix.to_string(), format!("{prefix}\u{7f}"))
 }
 
 /// Role names aggregated in key order by `array_agg`; none for a NULL.

@@ -4,7 +4,7 @@ use rusqlite::OptionalExtension;
 
 use super::{LiteTx, role_list};
 use crate::error::Result;
-use crate::store::rows::{Flow, TokenRows};
+use crate::store::rows::{Flow, TokenRows, id_range};
 use crate::store::rows::{NewTokenRow, RoleGrant, StoredToken, TokenRef, TokenRow};
 use crate::time::Timestamp;
 
@@ -32,7 +32,7 @@ impl TokenRows for LiteTx<'_> {
     /// The first `limit` names of `owner`'s tokens starting with `prefix`, in order, from
     /// the `(user_id, name)` key.
     fn token_names(&self, owner: &str, prefix: &str, limit: u32) -> Result<Vec<String>> {
-        let (low, high) = super::users::id_range(prefix);
+        let (low, high) = id_range(prefix);
         let mut stmt = self.tx.prepare_cached(
             "SELECT name FROM tokens WHERE user_id = ?1 AND name >= ?2 AND name < ?3
              ORDER BY name LIMIT ?4",

@@ -4,7 +4,7 @@ use rusqlite::OptionalExtension;
 
 use super::{LiteTx, role_list};
 use crate::error::Result;
-use crate::store::rows::{Flow, UserRows};
+use crate::store::rows::{Flow, UserRows, id_range};
 use crate::store::rows::{RoleGrant, UserRow};
 use crate::time::Timestamp;
 
@@ -156,12 +156,6 @@ impl UserRows for LiteTx<'_> {
         let ids = stmt.query_map((&low, &high, limit), |row| row.get(0))?;
         Ok(ids.collect::<rusqlite::Result<_>>()?)
     }
-}
-
-/// Every id starting with `prefix` lies in `[prefix, prefix + DEL)`: ids hold only
-/// characters below DEL, so the range has an upper end an index can stop at.
-pub(super) fn id_range(prefix: &str) -> (String, String) {
-    (prefix.to_string(), format!("{prefix}\u{7f}"))
 }
 
 fn json(roles: &[String]) -> String {
