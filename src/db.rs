@@ -157,7 +157,7 @@ pub fn backup(
     });
     Ok(BackedUp {
         path: shown,
-        size_bytes: copied.size_bytes.unwrap_or_default(),
+        size_bytes: copied.size_bytes,
         users: copied.users,
         tokens: copied.tokens,
     })
@@ -176,12 +176,12 @@ pub struct CopiedTo {
 /// is (not even an audit event: the copy is exact).
 pub fn copy(store: &mut Store, caller: &Caller, dest: &Path) -> Result<CopiedTo> {
     caller.authorize(Need::Admin("Copying the database"))?;
-    let copied = store.copy_to(dest)?;
+    let (users, tokens) = store.copy_to(dest)?;
     Ok(CopiedTo {
         from: store.path().display().to_string(),
         to: Store::shown(dest),
-        users: copied.users,
-        tokens: copied.tokens,
+        users,
+        tokens,
     })
 }
 

@@ -17,13 +17,12 @@ use super::sqlite;
 use super::{Backend, Store, is_server_url};
 use crate::error::{Error, Result};
 
-/// What a backup or a copy holds.
+/// What a backup holds.
 #[derive(Debug)]
 pub struct Copied {
     pub users: i64,
     pub tokens: i64,
-    /// The new file's size; none for a copy onto a server.
-    pub size_bytes: Option<u64>,
+    pub size_bytes: u64,
 }
 
 /// A verified, migrated copy of a backup, waiting to replace the live database. Its
@@ -113,7 +112,7 @@ impl Store {
             .fill_file(&temp)
             .map_err(|err| located(self.path(), err))
             .and_then(|(users, tokens)| {
-                let size_bytes = Some(fs::metadata(&temp)?.len());
+                let size_bytes = fs::metadata(&temp)?.len();
                 // Without --force, a link fails if `dest` appeared meanwhile; a rename
                 // would replace it.
                 let placed = if replace {
@@ -150,11 +149,11 @@ impl Store {
             }
             #[cfg(feature = "postgres")]
             Backend::Pg(_) => {
-                let copied = self.copy_to(temp)?;
+                let counts = self.copy_to(temp)?;
                 for suffix in ["-wal", "-shm"] {
                     let _ = fs::remove_file(sqlite::sidecar(temp, suffix));
                 }
-                Ok((copied.users, copied.tokens))
+                Ok(counts)
             }
         }
     }
@@ -206,8 +205,9 @@ impl Store {
     /// `db copy`: everything but sessions into `dest`, which must be empty: a missing or
     /// zero-length file, or a PostgreSQL schema with no tables. A new file is made 0600.
     /// The rows go in with the schema, in the transaction that creates it: a copy that
-    /// fails leaves `dest` as empty as it was, so it can be tried again.
-    pub fn copy_to(&mut self, dest: &Path) -> Result<Copied> {
+    /// fails leaves `dest` as empty as it was, so it can be tried again. Returns how many
+    /// users and tokens `dest` holds.
+    pub fn copy_to(&mut self, dest: &Path) -> Result<(i64, i64)> {
         let occupied = || {
             Error::conflict(format!(
                 "{} is not empty: db copy writes only into a new database.",
@@ -238,14 +238,9 @@ impl Store {
                 return Err(err);
             }
         };
-        let (users, tokens) = counted(&mut to)?;
+        let counts = counted(&mut to)?;
         to.checkpoint()?;
-        let size_bytes = (!to.is_server()).then(|| fs::metadata(dest).map_or(0, |m| m.len()));
-        Ok(Copied {
-            users,
-            tokens,
-            size_bytes,
-        })
+        Ok(counts)
     }
 
     /// How `location` reads in messages: a URL without its password.

@@ -114,11 +114,6 @@ impl Store {
         }
     }
 
-    /// Whether this is a PostgreSQL database.
-    pub fn is_server(&self) -> bool {
-        !matches!(self.backend, Backend::Lite(_))
-    }
-
     /// Warnings about the file found while opening it, for the caller to print.
     pub fn warnings(&self) -> &[String] {
         match &self.backend {
