@@ -10,7 +10,8 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::util::{
-    Env, Issued, Run, fails_unchanged, run_within, token_for, with_mount, with_token,
+    Env, Issued, Run, fails_unchanged, run_within, token_for, with_mount, with_small_disk,
+    with_token,
 };
 
 fn mode(path: &Path) -> u32 {
@@ -361,50 +362,44 @@ fn a_damaged_index_is_damage_not_an_unknown_token() {
 #[test]
 fn a_full_disk_is_named() {
     let env = Env::new();
-    let small = env.root().join("small");
-    fs::create_dir(&small).unwrap();
-    with_mount(
-        &["-t", "tmpfs", "-o", "size=1m,mode=700", "tmpfs"],
-        &small,
-        || {
-            let db = small.join("osmo.db");
-            let db_arg = db.to_str().unwrap();
-            env.ok(&["--db", db_arg, "user", "create", "first"]);
-            // Fill what is left of the disk.
-            let mut filler = fs::File::create(small.join("filler")).unwrap();
-            let chunk = vec![0u8; 4096];
-            while std::io::Write::write_all(&mut filler, &chunk).is_ok() {}
-            drop(filler);
-            let roles: Vec<String> = (0..40)
-                .map(|i| format!("role-number-{i:03}-{}", "x".repeat(40)))
-                .collect();
-            let mut failed = None;
-            for role in &roles {
-                let run = env.run(&[
-                    "--db",
-                    db_arg,
-                    "role",
-                    "create",
-                    role,
-                    "-d",
-                    &"d".repeat(250),
-                ]);
-                if run.code != 0 {
-                    failed = Some(run);
-                    break;
-                }
+    with_small_disk(&env, |small| {
+        let db = small.join("osmo.db");
+        let db_arg = db.to_str().unwrap();
+        env.ok(&["--db", db_arg, "user", "create", "first"]);
+        // Fill what is left of the disk.
+        let mut filler = fs::File::create(small.join("filler")).unwrap();
+        let chunk = vec![0u8; 4096];
+        while std::io::Write::write_all(&mut filler, &chunk).is_ok() {}
+        drop(filler);
+        let roles: Vec<String> = (0..40)
+            .map(|i| format!("role-number-{i:03}-{}", "x".repeat(40)))
+            .collect();
+        let mut failed = None;
+        for role in &roles {
+            let run = env.run(&[
+                "--db",
+                db_arg,
+                "role",
+                "create",
+                role,
+                "-d",
+                &"d".repeat(250),
+            ]);
+            if run.code != 0 {
+                failed = Some(run);
+                break;
             }
-            let run = failed.expect("the disk never filled");
-            assert_eq!(run.code, 1, "{run}");
-            assert_eq!(
-                run.stderr,
-                format!(
-                    "error: cannot write database {}: the disk is full\n",
-                    db.display()
-                ),
-            );
-        },
-    );
+        }
+        let run = failed.expect("the disk never filled");
+        assert_eq!(run.code, 1, "{run}");
+        assert_eq!(
+            run.stderr,
+            format!(
+                "error: cannot write database {}: the disk is full\n",
+                db.display()
+            ),
+        );
+    });
 }
 
 // 5. A session folder that cannot be one.

@@ -8,7 +8,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::util::{Env, Issued, fails_unchanged, in_days, token_for, with_mount};
+use crate::util::{Env, Issued, fails_unchanged, in_days, token_for, with_small_disk};
 
 /// Runs `osmo --db DB ARGS` in the test's environment, asserting success.
 fn on(env: &Env, db: &Path, args: &[&str]) -> String {
@@ -586,36 +586,30 @@ fn a_copy_that_fails_leaves_its_destination_as_it_was() {
          INSERT INTO audit (at, actor, action, target, subject, outcome)
          SELECT i, 'admin', 'role.create', 'padding-' || i, NULL, 'ok' FROM n",
     );
-    let small = env.root().join("small");
-    fs::create_dir(&small).unwrap();
-    with_mount(
-        &["-t", "tmpfs", "-o", "size=1m,mode=700", "tmpfs"],
-        &small,
-        || {
-            let before = env.every_row();
-            // A new file, and a zero-length one of one's own: gone, and empty, after.
-            let new = small.join("new.db");
-            let empty = small.join("empty.db");
-            fs::write(&empty, "").unwrap();
-            fs::set_permissions(&empty, fs::Permissions::from_mode(0o600)).unwrap();
-            for (dest, after) in [(&new, None), (&empty, Some(0))] {
-                let run = env.run(&["db", "copy", "--to", dest.to_str().unwrap()]);
-                assert_eq!(run.code, 1, "{run}");
-                assert!(run.stderr.contains("the disk is full"), "{run}");
-                assert_eq!(fs::metadata(dest).ok().map(|m| m.len()), after, "{run}");
-                let left: Vec<_> = fs::read_dir(&small)
-                    .unwrap()
-                    .map(|e| e.unwrap().file_name())
-                    .collect();
-                assert!(left.len() <= 1, "{left:?}");
-            }
-            assert_eq!(env.every_row(), before, "the source changed");
-            // With room, the same copy goes through.
-            fs::remove_file(&empty).unwrap();
-            let roomy = env.root().join("roomy.db");
-            env.ok(&["db", "copy", "--to", roomy.to_str().unwrap()]);
-        },
-    );
+    with_small_disk(&env, |small| {
+        let before = env.every_row();
+        // A new file, and a zero-length one of one's own: gone, and empty, after.
+        let new = small.join("new.db");
+        let empty = small.join("empty.db");
+        fs::write(&empty, "").unwrap();
+        fs::set_permissions(&empty, fs::Permissions::from_mode(0o600)).unwrap();
+        for (dest, after) in [(&new, None), (&empty, Some(0))] {
+            let run = env.run(&["db", "copy", "--to", dest.to_str().unwrap()]);
+            assert_eq!(run.code, 1, "{run}");
+            assert!(run.stderr.contains("the disk is full"), "{run}");
+            assert_eq!(fs::metadata(dest).ok().map(|m| m.len()), after, "{run}");
+            let left: Vec<_> = fs::read_dir(small)
+                .unwrap()
+                .map(|e| e.unwrap().file_name())
+                .collect();
+            assert!(left.len() <= 1, "{left:?}");
+        }
+        assert_eq!(env.every_row(), before, "the source changed");
+        // With room, the same copy goes through.
+        fs::remove_file(&empty).unwrap();
+        let roomy = env.root().join("roomy.db");
+        env.ok(&["db", "copy", "--to", roomy.to_str().unwrap()]);
+    });
 }
 
 #[test]

@@ -63,7 +63,7 @@ impl Drop for Server {
 
 /// A new, empty schema on the server at `base`.
 fn new_schema(base: &str) -> String {
-    let schema = format!("t{:016x}", rand_u64());
+    let schema = format!("t{:016x}", rand::random::<u64>());
     postgres::Client::connect(base, postgres::NoTls)
         .unwrap_or_else(|err| panic!("connect to {base}: {err}"))
         .batch_execute(&format!("CREATE SCHEMA {schema}"))
@@ -99,21 +99,20 @@ pub fn with_mount(mount_args: &[&str], folder: &Path, test: impl FnOnce()) -> bo
     true
 }
 
+/// Runs `test` on a folder of the test's own that holds 1 MiB (a tmpfs), to fill it up.
+pub fn with_small_disk(env: &Env, test: impl FnOnce(&Path)) -> bool {
+    let small = env.root().join("small");
+    std::fs::create_dir(&small).unwrap();
+    with_mount(
+        &["-t", "tmpfs", "-o", "size=1m,mode=700", "tmpfs"],
+        &small,
+        || test(&small),
+    )
+}
+
 /// A connection holding the database's write lock until it is dropped.
 pub struct WriteLock {
     _held: Box<dyn std::any::Any>,
-}
-
-fn rand_u64() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos(),
-    );
-    hasher.finish()
 }
 
 /// One finished run of `osmo`.
